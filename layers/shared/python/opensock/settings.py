@@ -1,0 +1,122 @@
+"""Settings: the one validated model of the environment. Nothing else reads `os.environ`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SIGNING_METHODS = frozenset(
+    {
+        "HS256", "HS384", "HS512",
+        "RS256", "RS384", "RS512",
+        "PS256", "PS384", "PS512",
+        "ES256", "ES384", "ES512",
+        "EdDSA",
+    }
+)  # fmt: skip
+
+OptionalText = Annotated[str, Field(default="")]
+
+
+class SigningKeySettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    method: str
+    key_id: str = ""
+    encoded: str
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in SIGNING_METHODS:
+            raise ValueError(f"unsupported signing method {value!r}")
+        return value
+
+
+class Settings(BaseModel):
+    """Every setting a function may need. Resource identifiers have no defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str
+    websocket_callback_url: str
+    signing_keys: tuple[SigningKeySettings, ...]
+    token_audience: str = ""
+    token_issuer: str = ""
+    token_leeway_seconds: int = 0
+
+    pubsub_sns_topic_arn: str = ""
+    pubsub_event_bus_name: str = ""
+
+    schedule_group_name: str = ""
+    scheduler_role_arn: str = ""
+    scheduled_function_arn: str = ""
+    connected_function_name: str = ""
+    fanout_queue_url: str = ""
+    fanout_batch_size: int = 250
+
+    publish_api_keys: tuple[str, ...] = ()
+    api_keys_parameter_path: str = ""
+
+    connection_lifetime_seconds: int = 7200
+    connected_post_timeout_seconds: float = 3.0
+    aws_region: str = "us-east-1"
+
+
+def _signing_keys(environ: Mapping[str, str]) -> tuple[SigningKeySettings, ...]:
+    keys = []
+    for slot in ("1", "2"):
+        method = environ.get(f"SIGNING_KEY_{slot}_METHOD", "").strip()
+        encoded = environ.get(f"SIGNING_KEY_{slot}_ENCODED", "").strip()
+        if not method or not encoded:
+            continue
+        key_id = environ.get(f"SIGNING_KEY_{slot}_ID", "").strip()
+        keys.append(SigningKeySettings(method=method, key_id=key_id, encoded=encoded))
+    return tuple(keys)
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
+    """Build Settings from environment variables (the names template.yaml sets)."""
+
+    def text(name: str, default: str = "") -> str:
+        return environ.get(name, default).strip()
+
+    raw: dict[str, object] = {
+        "table_name": environ["TABLE_NAME"],
+        "websocket_callback_url": environ["WEBSOCKET_CALLBACK_URL"],
+        "signing_keys": _signing_keys(environ),
+        "token_audience": text("TOKEN_AUDIENCE"),
+        "token_issuer": text("TOKEN_ISSUER"),
+        "pubsub_sns_topic_arn": text("PUBSUB_SNS_TOPIC_ARN"),
+        "pubsub_event_bus_name": text("PUBSUB_EVENT_BUS_NAME"),
+        "schedule_group_name": text("SCHEDULE_GROUP_NAME"),
+        "scheduler_role_arn": text("SCHEDULER_ROLE_ARN"),
+        "scheduled_function_arn": text("SCHEDULED_FUNCTION_ARN"),
+        "connected_function_name": text("CONNECTED_FUNCTION_NAME"),
+        "fanout_queue_url": text("FANOUT_QUEUE_URL"),
+        "publish_api_keys": _csv(text("PUBLISH_API_KEYS")),
+        "api_keys_parameter_path": text("API_KEYS_PARAMETER_PATH"),
+        "aws_region": text("AWS_REGION") or text("AWS_DEFAULT_REGION") or "us-east-1",
+    }
+    for env_name, field in (
+        ("TOKEN_LEEWAY_SECONDS", "token_leeway_seconds"),
+        ("FANOUT_BATCH_SIZE", "fanout_batch_size"),
+        ("CONNECTION_LIFETIME_SECONDS", "connection_lifetime_seconds"),
+        ("CONNECTED_POST_TIMEOUT_SECONDS", "connected_post_timeout_seconds"),
+    ):
+        if text(env_name):
+            raw[field] = text(env_name)
+    return Settings.model_validate(raw)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
