@@ -1,0 +1,12 @@
+"""ConnectedFunction: posts `hotsock.connected` once API Gateway has opened the socket."""
+
+from typing import Any
+
+from opensock.entry import lambda_entry
+from opensock.lifecycle import announce_connection
+from opensock.services import Services
+
+
+@lambda_entry
+def lambda_handler(event: dict[str, Any], services: Services) -> dict[str, bool]:
+    return {"announced": announce_connection(event, services)}

@@ -1,0 +1,36 @@
+"""`$default`: liveness frames, client publishes, and the answer to anything unknown (§7.8–7.11)."""
+
+from __future__ import annotations
+
+from opensock import frames
+from opensock.errors import InvalidMessageError, PublishPermissionDeniedError, UnknownEventError
+from opensock.frames import Frame
+from opensock.gateway.events import WsRequest
+from opensock.observability import count
+from opensock.services import Services
+
+SILENT_EVENTS = frozenset({"hotsock.pong", "hotsock.heartbeat"})
+
+
+def frame_event(request: WsRequest) -> str:
+    """The `event` of a frame that must be a JSON object; refuses anything else."""
+    body = request.body
+    if not isinstance(body, dict):
+        raise InvalidMessageError("frame must be a JSON object")
+    event = body.get("event")
+    if not isinstance(event, str) or not event:
+        raise InvalidMessageError("event must be a non-empty string")
+    return event
+
+
+def handle_default(request: WsRequest, services: Services) -> Frame | None:
+    event = frame_event(request)
+    if event == "hotsock.ping":
+        count("Pong")
+        return frames.pong()
+    if event in SILENT_EVENTS:
+        count("LivenessFrame")
+        return None
+    if event.startswith("hotsock."):
+        raise UnknownEventError(f"unknown event {event[:128]!r}")
+    raise PublishPermissionDeniedError("client publishing is not available yet")

@@ -1,0 +1,1 @@
+"""The WebSocket edge: knows API Gateway, knows nothing about the domain."""

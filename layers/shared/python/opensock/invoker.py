@@ -1,0 +1,25 @@
+"""Asynchronous Lambda invocations (the follow-up that sends `hotsock.connected`)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from opensock.jsoncodec import dumps
+
+
+class FunctionInvoker(Protocol):
+    def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None: ...
+
+
+class LambdaInvoker:
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("lambda")
+        self._client.invoke(
+            FunctionName=function_name, InvocationType="Event", Payload=dumps(payload)
+        )

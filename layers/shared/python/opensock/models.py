@@ -1,0 +1,66 @@
+"""Domain types shared by every feature: a connection, who acts, and where a request came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from opensock.jsoncodec import JsonValue
+
+Trigger = Literal["client.websocket", "client.http", "server.lambda", "server.http"]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A `{uid, umd}` pair as it appears in `meta` and presence member lists."""
+
+    uid: str | None
+    umd: JsonValue = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"uid": self.uid, "umd": self.umd}
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One open WebSocket connection and the connect token's grants it was opened with."""
+
+    connection_id: str
+    uid: str | None
+    umd: JsonValue
+    grants: dict[str, Any]
+    """The connect token's validated `channels` claim, in wire form."""
+    secret: str
+    connected_at: float
+    expires_at: int
+    source_ip: str | None = None
+    user_agent: str | None = None
+    keep_alive: bool = False
+    heartbeat_timeout: int | None = None
+
+    @property
+    def identity(self) -> Member:
+        return Member(self.uid, self.umd)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: pub/sub metadata and stored-message attributes."""
+
+    trigger: Trigger
+    request_id: str | None = None
+    connection_id: str | None = None
+    source_ip: str | None = None
+    user_agent: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, str]:
+        """Pub/sub metadata keys known for this origin (unknown ones are left out)."""
+        values = {
+            "trigger": self.trigger,
+            "requestId": self.request_id,
+            "connectionId": self.connection_id,
+            "sourceIp": self.source_ip,
+            "userAgent": self.user_agent,
+        }
+        return {k: v for k, v in values.items() if v}

@@ -1,0 +1,1 @@
+"""Pub/sub events to SNS and EventBridge (SERVER-API §5)."""

@@ -1,0 +1,1 @@
+"""DynamoDB adapters: the only modules that know the table's item layout."""

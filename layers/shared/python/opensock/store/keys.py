@@ -1,0 +1,49 @@
+"""Keys of the single table: partition/sort key builders and the TTL attribute (pure)."""
+
+from __future__ import annotations
+
+TTL_ATTRIBUTE = "expiresAt"
+GSI1 = "gsi1"
+
+CONNECTION_SK = "conn"
+CHANNEL_META_SK = "meta"
+JTI_SK = "jti"
+
+SUBSCRIPTION_PREFIX = "sub#"
+MEMBER_PREFIX = "member#"
+STORAGE_PREFIX = "storage#"
+
+
+def connection_pk(connection_id: str) -> str:
+    return f"conn#{connection_id}"
+
+
+def channel_pk(channel: str) -> str:
+    return f"chan#{channel}"
+
+
+def subscription_sk(connection_id: str) -> str:
+    return f"{SUBSCRIPTION_PREFIX}{connection_id}"
+
+
+def subscription_gsi1sk(channel: str) -> str:
+    return f"{SUBSCRIPTION_PREFIX}{channel}"
+
+
+def member_sk(uid: str) -> str:
+    return f"{MEMBER_PREFIX}{uid}"
+
+
+def storage_sk(key: str) -> str:
+    return f"{STORAGE_PREFIX}{key}"
+
+
+def jti_pk(jti: str) -> str:
+    return f"jti#{jti}"
+
+
+def is_live(item_expires_at: object, now: float) -> bool:
+    """An item is live until its `expiresAt` (absent = forever). DynamoDB TTL lags: filter."""
+    if item_expires_at is None:
+        return True
+    return float(str(item_expires_at)) > now
