@@ -64,3 +64,27 @@ class Origin:
             "userAgent": self.user_agent,
         }
         return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One connection's binding to one channel (PROTOCOL §7.1 step 8)."""
+
+    channel: str
+    connection_id: str
+    uid: str | None
+    umd: JsonValue
+    created_at: float
+    expires_at: int
+    alias: str | None = None
+    implicit: bool = True
+    """Made from the connect token alone: its umd follows connection-level updates."""
+    connect_grants: tuple[dict[str, Any], ...] = ()
+    """The connect token's channel entries that match this channel, in wire form."""
+    token_grants: tuple[dict[str, Any], ...] = ()
+    """The subscribe token's matching channel entries (subscription-attached directives)."""
+    omit_from_count: bool = False
+
+    @property
+    def identity(self) -> Member:
+        return Member(self.uid, self.umd)
