@@ -1,0 +1,92 @@
+"""Test environment: settings and dummy AWS credentials first, then moto-backed fixtures.
+
+Fixtures for every level:
+- `aws`: moto's `mock_aws` with the table (and the rest of the template's AWS resources the
+  tests need) built from `template.yaml`.
+- `services`: a `Services` on moto, with fakes for the ports moto cannot play: `connections`
+  (the management API), `publisher` (pub/sub envelopes), `invoker` (async Lambda invokes).
+- `context`: a fake Lambda context for handlers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.env import TEST_ENV
+
+os.environ.update(TEST_ENV)
+
+from moto import mock_aws  # noqa: E402  (credentials and region must be set first)
+
+from opensock.services import Services, get_services  # noqa: E402
+from opensock.settings import get_settings, load_settings  # noqa: E402
+from tests.support.fakes import (  # noqa: E402
+    FakeConnections,
+    FakeInvoker,
+    FakeLambdaContext,
+    FakePublisher,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    get_services.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_services.cache_clear()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from opensock.store.client import dynamodb_client
+    from tools.local.resources import create_table_from_template
+
+    dynamodb_client.cache_clear()
+    with mock_aws():
+        create_table_from_template(TEST_ENV["TABLE_NAME"])
+        yield
+    dynamodb_client.cache_clear()
+
+
+@pytest.fixture
+def connections() -> FakeConnections:
+    return FakeConnections()
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def invoker() -> FakeInvoker:
+    return FakeInvoker()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def services(
+    aws: None,
+    connections: FakeConnections,
+    publisher: FakePublisher,
+    invoker: FakeInvoker,
+    sleeps: list[float],
+) -> Services:
+    built = Services(load_settings(), sleep=sleeps.append)
+    built.gateway = connections  # type: ignore[assignment]
+    built.pubsub = publisher  # type: ignore[assignment]
+    built.invoker = invoker  # type: ignore[assignment]
+    return built
+
+
+@pytest.fixture
+def context() -> FakeLambdaContext:
+    return FakeLambdaContext()

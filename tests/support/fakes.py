@@ -1,0 +1,93 @@
+"""Fakes for the ports whose AWS backends moto cannot play (TOOLING.md)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from opensock.errors import ConnectionGoneError
+from opensock.pubsub.messages import PubSubEvent
+
+
+class FakeLambdaContext:
+    function_name = "opensock-test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:opensock-test"
+    memory_limit_in_mb = 512
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    log_group_name = "/aws/lambda/opensock-test"
+    log_stream_name = "2026/11/28/[$LATEST]abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+class FakeConnections:
+    """A management API: records every frame per connection; `gone` ids answer 410."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[Any]] = defaultdict(list)
+        self.gone: set[str] = set()
+        self.closed: list[str] = []
+        self.gone_before_open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def post(self, connection_id: str, frame: Any) -> None:
+        with self._lock:
+            pending = self.gone_before_open.get(connection_id, 0)
+            if pending:
+                self.gone_before_open[connection_id] = pending - 1
+                raise ConnectionGoneError(connection_id)
+            if connection_id in self.gone:
+                raise ConnectionGoneError(connection_id)
+            if isinstance(frame, bytes | str):
+                frame = json.loads(frame)
+            self.frames[connection_id].append(frame)
+
+    def close(self, connection_id: str) -> None:
+        with self._lock:
+            self.closed.append(connection_id)
+            self.gone.add(connection_id)
+
+    def events(self, connection_id: str) -> list[str]:
+        return [frame["event"] for frame in self.frames[connection_id]]
+
+
+class FakePublisher:
+    """Records pub/sub envelopes (tests of the SNS/EventBridge adapter use moto instead)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self._enabled = enabled
+        self.envelopes: list[dict[str, Any]] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def emit(self, events: Sequence[PubSubEvent]) -> None:
+        self.envelopes.extend(event.envelope() for event in events)
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in self.envelopes if e["type"] == event_type]
+
+
+class FakeInvoker:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None:
+        self.calls.append((function_name, payload))
+
+
+class FrozenClock:
+    def __init__(self, now: float = 1_767_607_200.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
