@@ -42,8 +42,8 @@ def open_connection(request: WsRequest, services: Services) -> Connection:
     connection = Connection(
         connection_id=request.connection_id,
         uid=claims.uid,
-        umd=claims.umd,
-        grants=claims.wire_channels(),
+        umd=claims.user_metadata,
+        grants={name: grant.wire() for name, grant in claims.channels.items()},
         secret=new_connection_secret(),
         connected_at=connected_at,
         expires_at=int(connected_at) + services.settings.connection_lifetime_seconds,
