@@ -1,0 +1,49 @@
+"""The storage WebSocket routes: `hotsock.channelStorageSet` and `hotsock.channelStorageGet`.
+
+Both are two-way routes: a set answers nothing (the writer sees its own
+`hotsock.channelStorageUpdated` if it observes the key, Q-FRAME-5), a get answers
+`hotsock.channelStorageData`; refusals become `hotsock.error` frames at the edge.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.errors import UnauthorizedError
+from opensock.frames import Frame
+from opensock.gateway.events import WsRequest
+from opensock.models import Connection, Origin
+from opensock.storage.client import SetResult, client_get, client_set
+from opensock.storage.requests import parse_get, parse_set
+
+if TYPE_CHECKING:
+    from opensock.services import Services
+
+
+def _connection(request: WsRequest, services: Services) -> Connection:
+    connection = services.connections.get(request.connection_id)
+    if connection is None:
+        raise UnauthorizedError("unknown connection")
+    return connection
+
+
+def websocket_origin(request: WsRequest, connection: Connection) -> Origin:
+    """`client.websocket`, with the source IP and user agent seen at connect (SERVER-API §5.7)."""
+    return Origin(
+        trigger="client.websocket",
+        request_id=request.request_id,
+        connection_id=connection.connection_id,
+        source_ip=connection.source_ip,
+        user_agent=connection.user_agent,
+    )
+
+
+def websocket_set(request: WsRequest, services: Services) -> SetResult:
+    body = parse_set(request.body)
+    connection = _connection(request, services)
+    return client_set(body, connection, websocket_origin(request, connection), services)
+
+
+def websocket_get(request: WsRequest, services: Services) -> Frame:
+    body = parse_get(request.body)
+    return client_get(body, _connection(request, services), services)

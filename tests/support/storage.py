@@ -1,0 +1,96 @@
+"""Channel-storage fakes: an in-memory repository with DynamoDB's semantics, and observers."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from opensock.storage.model import StorageEntry, WriteResult
+from opensock.storage.values import canonical
+
+
+class FakeStorageRepository:
+    """The StorageRepository contract in memory; counts calls per operation.
+
+    `before_write` runs inside each put/delete before the condition is evaluated, so a test
+    can interleave another writer at exactly that point.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], StorageEntry] = {}
+        self.calls: dict[str, int] = defaultdict(int)
+        self.before_write: Callable[[], None] | None = None
+        self._lock = threading.RLock()
+
+    def _hook(self) -> None:
+        hook, self.before_write = self.before_write, None
+        if hook is not None:
+            hook()
+
+    def put(self, entry: StorageEntry, now: float) -> WriteResult:
+        self._hook()
+        with self._lock:
+            self.calls["put"] += 1
+            old = self.items.get((entry.channel, entry.key))
+            live = old is not None and old.is_live(now)
+            if live and old is not None and canonical(old.data) == canonical(entry.data):
+                return WriteResult(changed=False)
+            version = (old.version if old else 0) + 1
+            self.items[(entry.channel, entry.key)] = replace(entry, version=version)
+            return WriteResult(changed=True, previous=old)
+
+    def delete(self, channel: str, key: str, now: float) -> WriteResult:
+        self._hook()
+        with self._lock:
+            self.calls["delete"] += 1
+            old = self.items.get((channel, key))
+            if old is None or not old.is_live(now):
+                return WriteResult(changed=False)
+            del self.items[(channel, key)]
+            return WriteResult(changed=True, previous=old)
+
+    def get(self, channel: str, key: str, now: float) -> StorageEntry | None:
+        with self._lock:
+            self.calls["get"] += 1
+            entry = self.items.get((channel, key))
+            return entry if entry is not None and entry.is_live(now) else None
+
+    def entries(self, channel: str, now: float, after: str | None = None) -> Iterator[StorageEntry]:
+        self.calls["query"] += 1
+        with self._lock:
+            found = [e for (c, _), e in self.items.items() if c == channel and e.is_live(now)]
+        found.sort(key=lambda entry: entry.key.encode("utf-8"))
+        floor = None if after is None else after.encode("utf-8")
+        return iter([e for e in found if floor is None or e.key.encode("utf-8") > floor])
+
+    def get_many(self, channel: str, keys: Sequence[str], now: float) -> list[StorageEntry]:
+        self.calls["batch_get"] += 1
+        wanted = set(keys)
+        return [e for e in self.entries(channel, now) if e.key in wanted]
+
+
+class RecordingObservers:
+    """ObserverDelivery fake: every observed key has `observers` subscribers, frames recorded."""
+
+    def __init__(self, observers: int = 1) -> None:
+        self.observers = observers
+        self.frames: list[dict[str, Any]] = []
+        self.before_deliver: Callable[[], None] | None = None
+        """Runs once, before the next frame lands: another writer can overtake it there."""
+        self._lock = threading.Lock()
+
+    def deliver(self, channel: str, key: str, frame: dict[str, Any]) -> int:
+        if not self.observers:
+            return 0
+        hook, self.before_deliver = self.before_deliver, None
+        if hook is not None:
+            hook()
+        with self._lock:
+            self.frames.append(frame)
+        return self.observers
+
+    def data(self) -> list[Any]:
+        return [frame["data"] for frame in self.frames]
