@@ -23,8 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from opensock.auth.grants import ChannelGrant, JsonInt, NumericDate
-from opensock.auth.patterns import is_exact, validate_key
+from opensock.auth.grants import ChannelGrant, JsonInt, NumericDate, check_channel_keys
 
 MAX_UID_LENGTH = 128
 MAX_UMD_BYTES = 1024
@@ -43,19 +42,6 @@ def compact_json_size(value: object) -> int:
     """UTF-8 length of the value as compact JSON (how `umd` and `data` limits are measured)."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return len(text.encode("utf-8"))
-
-
-def _check_channel_keys(channels: dict[str, ChannelGrant]) -> None:
-    aliases: set[str] = set()
-    for key, grant in channels.items():
-        validate_key(key)
-        if not is_exact(key) and (grant.alias is not None or grant.auto_subscribe is not None):
-            raise ValueError("alias and autoSubscribe are allowed on exact keys only")
-        if grant.alias is None:
-            continue
-        if grant.alias in aliases or grant.alias in channels:
-            raise ValueError("alias repeats another alias or a channel key")
-        aliases.add(grant.alias)
 
 
 class Claims(BaseModel):
@@ -83,7 +69,7 @@ class Claims(BaseModel):
     @field_validator("channels")
     @classmethod
     def _channel_keys(cls, value: dict[str, ChannelGrant]) -> dict[str, ChannelGrant]:
-        _check_channel_keys(value)
+        check_channel_keys(value)
         return value
 
     @field_validator("user_metadata")

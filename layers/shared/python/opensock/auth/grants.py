@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from opensock.auth.patterns import validate_key
+from opensock.auth.patterns import is_exact, validate_key
 
 MAX_STORE_SECONDS = 3_155_695_200
 MAX_CHANNEL_NAME_LENGTH = 256
@@ -131,3 +131,18 @@ class ChannelGrant(_Grant):
         if value is not None and not is_valid_channel_name(value):
             raise ValueError("alias must be a valid channel name")
         return value
+
+
+def check_channel_keys(channels: dict[str, ChannelGrant]) -> None:
+    """Key-dependent rules: regex keys compile; alias/autoSubscribe only on exact keys;
+    an alias is unique and is not also a channel key of the same token (§5.9)."""
+    aliases: set[str] = set()
+    for key, grant in channels.items():
+        validate_key(key)
+        if not is_exact(key) and (grant.alias is not None or grant.auto_subscribe is not None):
+            raise ValueError("alias and autoSubscribe are allowed on exact keys only")
+        if grant.alias is None:
+            continue
+        if grant.alias in aliases or grant.alias in channels:
+            raise ValueError("alias repeats another alias or a channel key")
+        aliases.add(grant.alias)

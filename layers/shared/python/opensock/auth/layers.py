@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from pydantic import TypeAdapter
 
-from opensock.auth.grants import ChannelGrant, MessageGrant, StorageGrant
+from opensock.auth.grants import ChannelGrant, MessageGrant, StorageGrant, check_channel_keys
 from opensock.auth.patterns import is_exact, key_matches
 
 _LAYER = TypeAdapter(dict[str, ChannelGrant])
@@ -41,7 +41,10 @@ class GrantLayers:
         cls, connect: Mapping[str, Any], subscribe: Mapping[str, Any] | None = None
     ) -> GrantLayers:
         """Load wire-form entries, validating them exactly as token claims are validated."""
-        return cls(_LAYER.validate_python(dict(connect)), _LAYER.validate_python(subscribe or {}))
+        layers = [_LAYER.validate_python(dict(layer or {})) for layer in (connect, subscribe)]
+        for layer in layers:
+            check_channel_keys(layer)
+        return cls(*layers)
 
     def wire_matching(self, channel: str) -> MatchingEntries:
         return {

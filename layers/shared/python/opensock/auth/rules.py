@@ -64,6 +64,8 @@ def react_permission(candidates: Sequence[tuple[bool, bool | list[str]]]) -> Rea
     if any(value is False for _, value in candidates):
         return False
     values = _preferred(candidates)
+    if not values:
+        return False
     if any(value is True for value in values):
         return True
     return frozenset(item for value in values if isinstance(value, list) for item in value)
