@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from opensock.errors import SchedulePermissionDeniedError
 from opensock.models import Member, Origin
 from opensock.observability import count
+from opensock.scheduling import parse_at
 from opensock.storage.model import StorageWrite
 from opensock.storage.requests import ScheduleRequest
 
@@ -28,8 +29,6 @@ def resolve_schedule(schedule: ScheduleRequest | None, now: float) -> datetime |
     """The UTC instant of an `at()` expression; InvalidScheduleExpressionError if bad/past."""
     if schedule is None:
         return None
-    from opensock.scheduling import parse_at
-
     return parse_at(schedule.expression, schedule.timezone, now)
 
 
