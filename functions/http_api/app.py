@@ -1,8 +1,12 @@
-"""Placeholder for functions/http_api: replaced by the feature's issue."""
+"""HttpApiFunction: Client HTTP API `connection/*` and admin `channels/*` (SERVER-API §3, §4)."""
 
 from typing import Any
 
+from opensock.gateway.http import function_url_entry
+from opensock.http_api import handle_http_api
+from opensock.services import Services
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    # placeholder: replaced by the feature's issue
-    return {"statusCode": 501}
+
+@function_url_entry
+def lambda_handler(event: dict[str, Any], services: Services, request_id: str | None) -> Any:
+    return handle_http_api(event, services, request_id)

@@ -1,8 +1,12 @@
-"""Placeholder for functions/publish: replaced by the feature's issue."""
+"""PublishFunction: server publish by Lambda invoke or its Function URL (SERVER-API §2)."""
 
 from typing import Any
 
+from opensock.channels.publish_api import handle_publish
+from opensock.gateway.http import function_url_entry
+from opensock.services import Services
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    # placeholder: replaced by the feature's issue
-    return {"statusCode": 501}
+
+@function_url_entry
+def lambda_handler(event: Any, services: Services, request_id: str | None) -> Any:
+    return handle_publish(event, services, request_id)

@@ -1,8 +1,12 @@
-"""Placeholder for functions/scheduled: replaced by the feature's issue."""
+"""ScheduledFunction: EventBridge Scheduler target; runs the captured request by `kind`."""
 
 from typing import Any
 
+from opensock.entry import lambda_entry
+from opensock.scheduled_jobs import run_scheduled
+from opensock.services import Services
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    # placeholder: replaced by the feature's issue
-    return {"statusCode": 501}
+
+@lambda_entry
+def lambda_handler(event: dict[str, Any], services: Services) -> dict[str, bool]:
+    return {"ran": run_scheduled(event, services)}

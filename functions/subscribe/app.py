@@ -1,8 +1,13 @@
-"""Placeholder for functions/subscribe: replaced by the feature's issue."""
+"""`hotsock.subscribe`: join a channel; `hotsock.subscribed` is posted, errors are the reply."""
 
-from typing import Any
+from opensock.channels.entry import subscribe_from_socket
+from opensock.gateway.events import WsRequest
+from opensock.gateway.responses import Response, ok
+from opensock.gateway.route import websocket_route
+from opensock.services import Services
 
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    # placeholder: replaced by the feature's issue
-    return {"statusCode": 501}
+@websocket_route
+def lambda_handler(request: WsRequest, services: Services) -> Response:
+    subscribe_from_socket(request, services)
+    return ok()

@@ -1,8 +1,12 @@
-"""Placeholder for functions/unsubscribe: replaced by the feature's issue."""
+"""`hotsock.unsubscribe`: leave a channel; the reply is `hotsock.unsubscribed` or an error."""
 
-from typing import Any
+from opensock.channels.entry import unsubscribe_from_socket
+from opensock.gateway.events import WsRequest
+from opensock.gateway.responses import Response, ok
+from opensock.gateway.route import websocket_route
+from opensock.services import Services
 
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    # placeholder: replaced by the feature's issue
-    return {"statusCode": 501}
+@websocket_route
+def lambda_handler(request: WsRequest, services: Services) -> Response:
+    return ok(unsubscribe_from_socket(request, services))

@@ -33,4 +33,15 @@ def handle_default(request: WsRequest, services: Services) -> Frame | None:
         return None
     if event.startswith("hotsock."):
         raise UnknownEventError(f"unknown event {event[:128]!r}")
-    raise PublishPermissionDeniedError("client publishing is not available yet")
+    publish_from_socket(request, services)
+    return None
+
+
+def publish_from_socket(request: WsRequest, services: Services) -> None:
+    """A client publish (§7.3): fire-and-forget; refusals become `hotsock.error` frames."""
+    from opensock.channels.publishing import client_publish
+
+    connection = services.connections.get(request.connection_id)
+    if connection is None:
+        raise PublishPermissionDeniedError("connection is not open")
+    client_publish(connection, request.body, request.origin(), services)

@@ -96,6 +96,9 @@ def announce_connection(payload: dict[str, Any], services: Services) -> bool:
         count("ConnectedPostFailed")
         return False
     count("ConnectionAnnounced")
+    from opensock.channels.subscriptions import auto_subscribe
+
+    auto_subscribe(connection, services)
     if services.pubsub.enabled:
         services.pubsub.emit([connection_event("hotsock.connected", connection)])
     return True
@@ -108,7 +111,10 @@ def close_connection(request: WsRequest, services: Services) -> Connection | Non
         count("DisconnectUnknown")
         return None
     count("Disconnected")
+    from opensock.channels.cleanup import leave_all
+
+    events = leave_all(connection.connection_id, services)
     if services.pubsub.enabled:
-        event = connection_event("hotsock.disconnected", connection, services.clock())
-        services.pubsub.emit([event])
+        events.append(connection_event("hotsock.disconnected", connection, services.clock()))
+        services.pubsub.emit(events)
     return connection

@@ -79,9 +79,10 @@ class Subscription:
     alias: str | None = None
     implicit: bool = True
     """Made from the connect token alone: its umd follows connection-level updates."""
-    connect_grants: tuple[dict[str, Any], ...] = ()
-    """The connect token's channel entries that match this channel, in wire form."""
-    token_grants: tuple[dict[str, Any], ...] = ()
+    connect_grants: dict[str, Any] = field(default_factory=dict)
+    """The connect token's channel entries that match this channel (key -> directives, wire
+    form): `Permissions.from_entries(sub.connect_grants, sub.token_grants)`."""
+    token_grants: dict[str, Any] = field(default_factory=dict)
     """The subscribe token's matching channel entries (subscription-attached directives)."""
     omit_from_count: bool = False
 

@@ -16,10 +16,20 @@ from opensock.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from opensock.auth.tokens import TokenVerifier
+    from opensock.fanout import Fanout
+    from opensock.fanout.queue import SqsFanoutQueue
     from opensock.gateway.connections import ConnectionGateway
+    from opensock.gateway.http import ApiKeys
     from opensock.invoker import FunctionInvoker
     from opensock.pubsub.publisher import EventPublisher
+    from opensock.scheduling import Scheduler
+    from opensock.storage.writes import StorageWriter
+    from opensock.store.channels import ChannelMetaTable
     from opensock.store.connections import ConnectionTable, UsedTokenTable
+    from opensock.store.dedup import DedupTable
+    from opensock.store.presence import PresenceTable
+    from opensock.store.storage import StorageTable
+    from opensock.store.subscriptions import SubscriptionTable
 
 
 class Services:
@@ -73,10 +83,85 @@ class Services:
         )
 
     @cached_property
+    def storage_entries(self) -> StorageTable:
+        from opensock.store.storage import StorageTable
+
+        return StorageTable(self.settings.table_name)
+
+    @cached_property
+    def storage(self) -> StorageWriter:
+        from opensock.storage.delivery import FanoutObservers
+        from opensock.storage.writes import StorageWriter
+
+        observers = FanoutObservers(self.fanout)
+        return StorageWriter(self.storage_entries, observers, self.pubsub, self.clock)
+
+    @cached_property
     def invoker(self) -> FunctionInvoker:
         from opensock.invoker import LambdaInvoker
 
         return LambdaInvoker()
+
+    # --- channels (issue #4) ----------------------------------------------------------------
+    @cached_property
+    def subscriptions(self) -> SubscriptionTable:
+        from opensock.store.subscriptions import SubscriptionTable
+
+        return SubscriptionTable(self.settings.table_name, clock=self.clock)
+
+    @cached_property
+    def channel_meta(self) -> ChannelMetaTable:
+        from opensock.store.channels import ChannelMetaTable
+
+        return ChannelMetaTable(self.settings.table_name)
+
+    @cached_property
+    def presence(self) -> PresenceTable:
+        from opensock.store.presence import PresenceTable
+
+        return PresenceTable(self.settings.table_name)
+
+    @cached_property
+    def dedup(self) -> DedupTable:
+        from opensock.store.dedup import DedupTable
+
+        return DedupTable(self.settings.table_name, clock=self.clock)
+
+    @cached_property
+    def fanout_queue(self) -> SqsFanoutQueue | None:
+        from opensock.fanout.queue import SqsFanoutQueue
+
+        url = self.settings.fanout_queue_url
+        return SqsFanoutQueue(url) if url else None
+
+    @cached_property
+    def fanout(self) -> Fanout:
+        from opensock.channels.cleanup import prune_gone
+        from opensock.fanout import Fanout
+
+        return Fanout(
+            self.gateway,
+            self.subscriptions,
+            self.fanout_queue,
+            batch_size=self.settings.fanout_batch_size,
+            on_gone=lambda ids: prune_gone(ids, self),
+        )
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        from opensock.scheduling import EventBridgeScheduler
+
+        return EventBridgeScheduler(
+            self.settings.schedule_group_name,
+            self.settings.scheduler_role_arn,
+            self.settings.scheduled_function_arn,
+        )
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        from opensock.gateway.http import ApiKeys
+
+        return ApiKeys(self.settings.publish_api_keys, self.settings.api_keys_parameter_path)
 
 
 @lru_cache(maxsize=1)

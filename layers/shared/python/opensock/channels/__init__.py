@@ -1,0 +1,1 @@
+"""Channels: subscriptions, presence, publishing and the rules on names and sizes."""

@@ -1,0 +1,34 @@
+"""WebSocket entry points of the channel routes: parse the frame, load the connection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.channels.requests import ChannelFrame, SubscribeFrame, parse_body
+from opensock.channels.subscriptions import subscribe, unsubscribe
+from opensock.errors import InvalidMessageError, SubscribePermissionDeniedError
+from opensock.frames import Frame
+from opensock.gateway.events import WsRequest
+
+if TYPE_CHECKING:
+    from opensock.services import Services
+
+
+def subscribe_from_socket(request: WsRequest, services: Services) -> None:
+    try:
+        frame = parse_body(SubscribeFrame, request.body)
+    except InvalidMessageError as err:
+        body = request.body
+        if isinstance(body, dict) and isinstance(body.get("channel"), str):
+            raise SubscribePermissionDeniedError(err.message) from None
+        raise
+    connection = services.connections.get(request.connection_id)
+    if connection is None:
+        raise SubscribePermissionDeniedError("connection is not open", channel=frame.channel)
+    token = frame.data.token if frame.data else None
+    subscribe(connection, frame.channel, services, token=token)
+
+
+def unsubscribe_from_socket(request: WsRequest, services: Services) -> Frame:
+    frame = parse_body(ChannelFrame, request.body)
+    return unsubscribe(request.connection_id, frame.channel, services)

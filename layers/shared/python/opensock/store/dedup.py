@@ -1,0 +1,41 @@
+"""Publish deduplication ids (`dedup#{id}` / `dedup`): one conditional put per id and window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opensock.clock import Clock, system_clock
+from opensock.store import keys
+from opensock.store.client import dynamodb_client
+from opensock.store.codec import to_item, to_value
+
+
+class DedupTable:
+    def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
+        self._table = table_name
+        self._client = client
+        self._clock = clock
+
+    def claim(self, deduplication_id: str, window_seconds: int) -> bool:
+        """True for the first use of the id within the window; False for a duplicate."""
+        from botocore.exceptions import ClientError
+
+        now = int(self._clock())
+        item = {
+            "pk": f"dedup#{deduplication_id}",
+            "sk": "dedup",
+            keys.TTL_ATTRIBUTE: now + window_seconds,
+        }
+        try:
+            (self._client or dynamodb_client()).put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk) OR #ttl <= :now",
+                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues={":now": to_value(now)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

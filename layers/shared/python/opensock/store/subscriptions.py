@@ -1,0 +1,167 @@
+"""Subscription items: `chan#{channel}` / `sub#{cid}`, found by connection through `gsi1`.
+
+Reads every feature may use: `list_subscribers` (one paginated, eventually consistent query of
+live items), `get` (consistent) and `list_for_connection` (GSI). `recipient_ids` is the fan-out
+read: the same query projected to the sort key only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from opensock.clock import Clock, system_clock
+from opensock.errors import AlreadySubscribedError
+from opensock.jsoncodec import dumps, loads
+from opensock.models import Subscription
+from opensock.store import keys
+from opensock.store.client import dynamodb_client
+from opensock.store.codec import from_item, to_item, to_value
+
+LIVE_FILTER = "#ttl > :now"
+
+
+def subscription_item(sub: Subscription) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": keys.channel_pk(sub.channel),
+            "sk": keys.subscription_sk(sub.connection_id),
+            "gsi1pk": keys.connection_pk(sub.connection_id),
+            "gsi1sk": keys.subscription_gsi1sk(sub.channel),
+            "uid": sub.uid,
+            "umd": dumps(sub.umd),
+            "alias": sub.alias,
+            "implicit": sub.implicit,
+            "connectGrants": dumps(sub.connect_grants),
+            "tokenGrants": dumps(sub.token_grants),
+            "omitFromCount": sub.omit_from_count,
+            "createdAt": sub.created_at,
+            keys.TTL_ATTRIBUTE: sub.expires_at,
+        }
+    )
+
+
+def subscription_from(values: dict[str, Any]) -> Subscription:
+    return Subscription(
+        channel=values["pk"].removeprefix("chan#"),
+        connection_id=values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX),
+        uid=values.get("uid"),
+        umd=loads(values.get("umd", "null")),
+        created_at=float(values.get("createdAt", 0)),
+        expires_at=int(values[keys.TTL_ATTRIBUTE]),
+        alias=values.get("alias"),
+        implicit=bool(values.get("implicit", True)),
+        connect_grants=loads(values.get("connectGrants", "{}")),
+        token_grants=loads(values.get("tokenGrants", "{}")),
+        omit_from_count=bool(values.get("omitFromCount", False)),
+    )
+
+
+def put_condition(now: float) -> dict[str, Any]:
+    """Create only if absent (or left over, expired, from an earlier use of the same id)."""
+    return {
+        "ConditionExpression": "attribute_not_exists(pk) OR #ttl <= :now",
+        "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
+        "ExpressionAttributeValues": {":now": to_value(int(now))},
+    }
+
+
+class SubscriptionTable:
+    def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
+        self._table = table_name
+        self._client = client
+        self._clock = clock
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    def _key(self, channel: str, connection_id: str) -> dict[str, Any]:
+        return to_item({"pk": keys.channel_pk(channel), "sk": keys.subscription_sk(connection_id)})
+
+    def put(self, sub: Subscription) -> None:
+        """Persist a new subscription; AlreadySubscribedError if a live one exists."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_item(
+                TableName=self._table, Item=subscription_item(sub), **put_condition(self._clock())
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise AlreadySubscribedError(channel=sub.channel) from exc
+            raise
+
+    def get(self, channel: str, connection_id: str) -> Subscription | None:
+        response = self.client.get_item(
+            TableName=self._table, Key=self._key(channel, connection_id), ConsistentRead=True
+        )
+        values = from_item(response["Item"]) if "Item" in response else None
+        if values is None or not keys.is_live(values.get(keys.TTL_ATTRIBUTE), self._clock()):
+            return None
+        return subscription_from(values)
+
+    def delete(self, channel: str, connection_id: str) -> Subscription | None:
+        """Remove the subscription; returns what it held (None if there was none)."""
+        response = self.client.delete_item(
+            TableName=self._table, Key=self._key(channel, connection_id), ReturnValues="ALL_OLD"
+        )
+        if "Attributes" not in response:
+            return None
+        return subscription_from(from_item(response["Attributes"]))
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        names = {"#ttl": keys.TTL_ATTRIBUTE, **kwargs.pop("names", {})}
+        values = {":now": to_value(int(self._clock())), **kwargs.pop("values")}
+        request = {
+            "TableName": self._table,
+            "FilterExpression": LIVE_FILTER,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            **kwargs,
+        }
+        while True:
+            page = self.client.query(**request)
+            for item in page.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _channel_query(self, channel: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        return self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sub)",
+            values={
+                ":pk": to_value(keys.channel_pk(channel)),
+                ":sub": to_value(keys.SUBSCRIPTION_PREFIX),
+            },
+            **kwargs,
+        )
+
+    def list_subscribers(self, channel: str) -> Iterator[Subscription]:
+        """Every live subscription of the channel (eventually consistent, paginated)."""
+        return (subscription_from(values) for values in self._channel_query(channel))
+
+    def recipient_ids(self, channel: str) -> list[str]:
+        """Connection ids of the live subscriptions, projected to the sort key."""
+        items = self._channel_query(channel, ProjectionExpression="sk")
+        return [values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX) for values in items]
+
+    def list_for_connection(self, connection_id: str) -> list[Subscription]:
+        items = self._query(
+            IndexName=keys.GSI1,
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :sub)",
+            values={
+                ":pk": to_value(keys.connection_pk(connection_id)),
+                ":sub": to_value(keys.SUBSCRIPTION_PREFIX),
+            },
+        )
+        return [subscription_from(values) for values in items]
+
+    def find_by_alias(self, connection_id: str, alias: str) -> Subscription | None:
+        """The connection's subscription carrying this alias (subscribe-token aliases)."""
+        return next(
+            (sub for sub in self.list_for_connection(connection_id) if sub.alias == alias), None
+        )

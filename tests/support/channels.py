@@ -1,0 +1,111 @@
+"""Helpers for the channel tests: a moto table, Services on fakes, connections with grants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from opensock.models import Connection
+from opensock.services import Services
+from opensock.settings import load_settings
+from tests.support.env import TEST_ENV
+from tests.support.fakes import FakeConnections, FakePublisher, FrozenClock
+
+
+def create_table(name: str) -> None:
+    """The table from template.yaml when the local stack's builder exists, else its documented
+    shape (docs/data-model.md)."""
+    try:
+        from tools.local.resources import create_table_from_template
+    except ImportError:
+        import boto3
+
+        boto3.client("dynamodb").create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "gsi1",
+                    "KeySchema": [
+                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        return
+    create_table_from_template(name)
+
+
+class FakeScheduler:
+    def __init__(self) -> None:
+        self.schedules: list[tuple[Any, str, dict[str, Any]]] = []
+
+    def schedule(self, at_utc: Any, timezone: str, payload: dict[str, Any]) -> str:
+        self.schedules.append((at_utc, timezone, payload))
+        return f"arn:aws:scheduler:us-east-1:123456789012:schedule/test/{len(self.schedules)}"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def channel_services(clock: FrozenClock) -> Iterator[Services]:
+    """Services on moto (table), with fake gateway, pub/sub and scheduler."""
+    from opensock.store.client import dynamodb_client
+
+    dynamodb_client.cache_clear()
+    with mock_aws():
+        create_table(TEST_ENV["TABLE_NAME"])
+        services = Services(load_settings(), clock=clock, sleep=lambda _: None)
+        services.gateway = FakeConnections()  # type: ignore[assignment]
+        services.pubsub = FakePublisher()  # type: ignore[assignment]
+        services.scheduler = FakeScheduler()
+        yield services
+    dynamodb_client.cache_clear()
+
+
+def open_connection(
+    services: Services,
+    connection_id: str,
+    grants: dict[str, Any] | None = None,
+    *,
+    uid: str | None = None,
+    umd: Any = None,
+) -> Connection:
+    connection = Connection(
+        connection_id=connection_id,
+        uid=uid,
+        umd=umd,
+        grants=grants or {},
+        secret=f"secret-{connection_id}",
+        connected_at=services.clock(),
+        expires_at=int(services.clock()) + 7200,
+        source_ip="203.0.113.9",
+        user_agent="pytest",
+    )
+    services.connections.put(connection)
+    return connection
+
+
+def gateway(services: Services) -> FakeConnections:
+    fake: FakeConnections = services.gateway  # type: ignore[assignment]
+    return fake
+
+
+def pubsub(services: Services) -> FakePublisher:
+    fake: FakePublisher = services.pubsub  # type: ignore[assignment]
+    return fake
