@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from opensock.auth.claims import Claims
+from opensock.auth.permissions import Permissions
+from opensock.auth.tokens import TokenVerifier
+from opensock.errors import InvalidTokenError, TokenScopeError
 from opensock.settings import SigningKeySettings
 
 NOW = 1_800_000_000
@@ -96,3 +101,68 @@ def claims(**extra: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {"exp": NOW + 60, "scope": "connect"}
     payload.update(extra)
     return payload
+
+
+def refused(verifier: TokenVerifier, token: str, **context: Any) -> InvalidTokenError:
+    context.setdefault("scope", "connect")
+    with pytest.raises(InvalidTokenError) as caught:
+        verifier.verify(token, **context)
+    if len(token) > 10:
+        assert token not in str(caught.value)
+    return caught.value
+
+
+def defect(verifier: TokenVerifier, token: str, **context: Any) -> str:
+    error = refused(verifier, token, **context)
+    assert type(error) is InvalidTokenError
+    return error.reason
+
+
+def not_allowed(verifier: TokenVerifier, token: str, **context: Any) -> str:
+    error = refused(verifier, token, **context)
+    assert isinstance(error, TokenScopeError)
+    assert error.status == 403
+    return error.reason
+
+
+def grants(channels: dict[str, Any]) -> Claims:
+    return Claims.from_payload({"exp": 2_000_000_000, "scope": "connect", "channels": channels})
+
+
+def resolver(connect: dict[str, Any], subscribe: dict[str, Any] | None = None) -> Permissions:
+    return Permissions.from_claims(grants(connect), grants(subscribe) if subscribe else None)
+
+
+def on_event(**directives: Any) -> dict[str, Any]:
+    return {"messages": {"e": directives}}
+
+
+# The all-features connect token of PROTOCOL §4.5 (without exp/scope).
+EXAMPLE: dict[str, Any] = {
+    "aud": "hotsock-eu-west-1",
+    "iss": "acme-app",
+    "uid": "u-7",
+    "umd": {"name": "Ada"},
+    "keepAlive": True,
+    "heartbeatTimeout": 60,
+    "channels": {
+        "presence.room.42": {
+            "subscribe": True,
+            "alias": "room",
+            "autoSubscribe": True,
+            "historyStart": 0,
+            "messages": {
+                "chat": {"publish": True, "echo": True, "store": 604800, "react": ["+1"]},
+                "reminder": {"publish": True, "scheduleBefore": 1767312000},
+                "hotsock.messageReaction": {"echo": True},
+            },
+            "storage": {
+                "settings": {"observe": True, "get": True},
+                "cursor.*": {"set": True, "store": 3600, "emitPubSubEvent": True},
+            },
+        },
+        "metrics.u-7": {"messages": {"usage.*": {"broadcast": True, "store": 86400}}},
+        "#regex:^org\\.[0-9]+$": {"subscribe": True, "getInfo": True, "omitFromSubCount": True},
+        "org.0": {"subscribe": False},
+    },
+}

@@ -8,38 +8,9 @@ import pytest
 
 from opensock.auth.claims import Claims, ClaimsError, compact_json_size
 from opensock.auth.grants import MAX_STORE_SECONDS
+from tests.unit.auth.helpers import EXAMPLE
 
 BASE: dict[str, Any] = {"exp": 2_000_000_000, "scope": "connect"}
-
-
-EXAMPLE: dict[str, Any] = {
-    "aud": "hotsock-eu-west-1",
-    "iss": "acme-app",
-    "uid": "u-7",
-    "umd": {"name": "Ada"},
-    "keepAlive": True,
-    "heartbeatTimeout": 60,
-    "channels": {
-        "presence.room.42": {
-            "subscribe": True,
-            "alias": "room",
-            "autoSubscribe": True,
-            "historyStart": 0,
-            "messages": {
-                "chat": {"publish": True, "echo": True, "store": 604800, "react": ["+1"]},
-                "reminder": {"publish": True, "scheduleBefore": 1767312000},
-                "hotsock.messageReaction": {"echo": True},
-            },
-            "storage": {
-                "settings": {"observe": True, "get": True},
-                "cursor.*": {"set": True, "store": 3600, "emitPubSubEvent": True},
-            },
-        },
-        "metrics.u-7": {"messages": {"usage.*": {"broadcast": True, "store": 86400}}},
-        "#regex:^org\\.[0-9]+$": {"subscribe": True, "getInfo": True, "omitFromSubCount": True},
-        "org.0": {"subscribe": False},
-    },
-}
 
 
 def parse(**extra: Any) -> Claims:
@@ -214,3 +185,8 @@ def test_wire_dump_round_trips() -> None:
     claims = parse(channels={"c": wire})
     # THEN the wire dump is the same object, with nothing unset added
     assert claims.channels["c"].wire() == wire
+
+
+def test_a_payload_that_is_not_an_object_is_refused() -> None:
+    with pytest.raises(ClaimsError, match="invalid claims"):
+        Claims.from_payload([])  # type: ignore[arg-type]

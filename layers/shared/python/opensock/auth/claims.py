@@ -27,7 +27,6 @@ from opensock.auth.grants import ChannelGrant, JsonInt, NumericDate, check_chann
 
 MAX_UID_LENGTH = 128
 MAX_UMD_BYTES = 1024
-SCOPES = frozenset({"connect", "subscribe", "umd"})
 
 
 class ClaimsError(ValueError):

@@ -108,7 +108,7 @@ class StorageGrant(_Grant):
 
 
 class ChannelGrant(_Grant):
-    """One entry of the `channels` claim (§4.2). Key-dependent rules live in `Claims`."""
+    """One entry of the `channels` claim (§4.2); key-dependent rules: `check_channel_keys`."""
 
     alias: StrictStr | None = None
     auto_subscribe: Flag = None
