@@ -109,3 +109,30 @@ def gateway(services: Services) -> FakeConnections:
 def pubsub(services: Services) -> FakePublisher:
     fake: FakePublisher = services.pubsub  # type: ignore[assignment]
     return fake
+
+
+class RequestCounter:
+    """Counts DynamoDB/SQS requests by operation (botocore `before-call` events)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+
+    def attach(self, client: Any) -> RequestCounter:
+        client.meta.events.register("before-call", self)
+        return self
+
+    def by_operation(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for name in self.calls:
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+
+def count_dynamodb(services: Services) -> RequestCounter:
+    from opensock.store.client import dynamodb_client
+
+    del services
+    return RequestCounter().attach(dynamodb_client())

@@ -87,7 +87,8 @@ class MemberChange:
 def join_change(before: MemberState | None, sub: Subscription, now: float) -> MemberChange:
     assert sub.uid
     base = before or MemberState(uid=sub.uid, joined_at=now, version=0)
-    conns = {**base.conns, sub.connection_id: (sub.umd, now)}
+    latest = max((at for _, at in base.conns.values()), default=0.0)
+    conns = {**base.conns, sub.connection_id: (sub.umd, max(now, latest + 1e-6))}
     return MemberChange(before, replace(base, conns=conns, version=base.version + 1))
 
 

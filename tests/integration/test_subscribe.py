@@ -1,0 +1,221 @@
+"""SubscribeFunction against moto: round trip, every §9 error, presence, capacity."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from functions.subscribe.app import lambda_handler
+from opensock.channels.subscriptions import subscribe
+from opensock.errors import PresenceCapacityReachedError
+from opensock.jsoncodec import loads
+from opensock.services import Services
+from tests.support.channels import (  # noqa: F401
+    channel_services,
+    clock,
+    count_dynamodb,
+    gateway,
+    open_connection,
+    pubsub,
+)
+from tests.support.events import ws_event
+from tests.support.fakes import FakeLambdaContext
+from tests.support.tokens import mint
+
+
+def call(services: Services, cid: str, body: Any) -> dict[str, Any]:
+    event = ws_event("subscribe", connection_id=cid, body=body)
+    response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), services=services)
+    return loads(response["body"]) if "body" in response else {}
+
+
+def test_subscribe_posts_subscribed_and_emits_events(channel_services: Services) -> None:
+    # GIVEN a connection allowed to subscribe to room.1
+    open_connection(channel_services, "A", {"room.*": {"subscribe": True}}, uid="u1")
+    # WHEN it subscribes
+    reply = call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "room.1"})
+    # THEN hotsock.subscribed is posted, nothing is returned, pub/sub sees subscribed + count
+    assert reply == {}
+    assert gateway(channel_services).frames["A"] == [
+        {
+            "event": "hotsock.subscribed",
+            "channel": "room.1",
+            "data": {},
+            "meta": {"uid": "u1", "umd": None},
+        }
+    ]
+    types = [e["type"] for e in pubsub(channel_services).envelopes]
+    assert types == ["hotsock.subscribed", "hotsock.channelUpdated"]
+    updated = pubsub(channel_services).of_type("hotsock.channelUpdated")[0]
+    assert updated["data"] == {"name": "room.1", "subscriptionsCount": 1}
+    assert updated["metadata"] == {"channel": "room.1", "hotsockVersion": "1.13.5"}
+
+
+@pytest.mark.parametrize(
+    ("grants", "body", "code"),
+    [
+        ({}, {"event": "hotsock.subscribe", "channel": "x"}, "SUBSCRIBE_PERMISSION_DENIED"),
+        (
+            {"x": {"subscribe": True}, "*": {"subscribe": False}},
+            {"event": "hotsock.subscribe", "channel": "x"},
+            "SUBSCRIBE_PERMISSION_DENIED",
+        ),
+        (
+            {"*": {"subscribe": True}},
+            {"event": "hotsock.subscribe", "channel": "bad name"},
+            "SUBSCRIBE_PERMISSION_DENIED",
+        ),
+        (
+            {"*": {"subscribe": True}},
+            {"event": "hotsock.subscribe", "channel": "x", "data": {"token": "junk"}},
+            "INVALID_SUBSCRIBE_TOKEN",
+        ),
+        (
+            {"*": {"subscribe": True}},
+            {"event": "hotsock.subscribe", "channel": "presence.x"},
+            "PRESENCE_CHANNEL_USER_ID_REQUIRED",
+        ),
+    ],
+)
+def test_subscribe_errors(
+    channel_services: Services, grants: dict[str, Any], body: dict[str, Any], code: str
+) -> None:
+    open_connection(channel_services, "A", grants)
+    reply = call(channel_services, "A", body)
+    assert reply["event"] == "hotsock.error"
+    assert reply["error"]["code"] == code
+    assert reply["channel"] == body["channel"]
+
+
+def test_already_subscribed(channel_services: Services) -> None:
+    open_connection(channel_services, "A", {"x": {"subscribe": True}})
+    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "x"})
+    reply = call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "x"})
+    assert reply["error"]["code"] == "ALREADY_SUBSCRIBED"
+
+
+def test_subscribe_token_overrides_uid_umd_alias(channel_services: Services) -> None:
+    open_connection(channel_services, "A", {}, uid="u1")
+    token = mint(
+        {
+            "connectionId": "A",
+            "uid": "other",
+            "umd": {"n": 1},
+            "channels": {"secret.1": {"subscribe": True, "alias": "s"}},
+        },
+        scope="subscribe",
+        now=channel_services.clock(),
+    )
+    body = {"event": "hotsock.subscribe", "channel": "s", "data": {"token": token}}
+    assert call(channel_services, "A", body) == {}
+    frame = gateway(channel_services).frames["A"][0]
+    assert frame["channel"] == "secret.1"
+    assert frame["meta"] == {"channelAlias": "s", "uid": "other", "umd": {"n": 1}}
+
+
+def test_single_use_subscribe_token_is_consumed(channel_services: Services) -> None:
+    open_connection(channel_services, "A", {}, uid="u1")
+    claims = {"uid": "u1", "singleUse": True, "jti": "j-1", "channels": {"*": {"subscribe": True}}}
+    token = mint(claims, scope="subscribe", now=channel_services.clock())
+    ok = call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "a", "data": {"token": token}})
+    again = call(
+        channel_services, "A", {"event": "hotsock.subscribe", "channel": "b", "data": {"token": token}}
+    )
+    assert ok == {}
+    assert again["error"]["code"] == "INVALID_SUBSCRIBE_TOKEN"
+
+
+def test_presence_dedup_by_uid(channel_services: Services) -> None:
+    # GIVEN two connections of uid "ana" and one of "ben" on a presence channel
+    grants = {"presence.room": {"subscribe": True}}
+    open_connection(channel_services, "A1", grants, uid="ana")
+    open_connection(channel_services, "A2", grants, uid="ana")
+    open_connection(channel_services, "B", grants, uid="ben")
+    for cid in ("A1", "A2", "B"):
+        call(channel_services, cid, {"event": "hotsock.subscribe", "channel": "presence.room"})
+    frames = gateway(channel_services).frames
+    # THEN A1 saw one memberAdded (ben) only: A2 (same uid, same umd) adds nothing
+    assert [f["event"] for f in frames["A1"]] == ["hotsock.subscribed", "hotsock.memberAdded"]
+    assert frames["B"][0]["data"]["members"] == [
+        {"uid": "ana", "umd": None},
+        {"uid": "ben", "umd": None},
+    ]
+    assert len(pubsub(channel_services).of_type("hotsock.memberAdded")) == 2
+
+
+def test_same_uid_new_umd_sends_member_updated_to_others(channel_services: Services) -> None:
+    grants = {"presence.room": {"subscribe": True}}
+    open_connection(channel_services, "A1", grants, uid="ana", umd={"s": "on"})
+    open_connection(channel_services, "A2", grants, uid="ana", umd={"s": "away"})
+    call(channel_services, "A1", {"event": "hotsock.subscribe", "channel": "presence.room"})
+    call(channel_services, "A2", {"event": "hotsock.subscribe", "channel": "presence.room"})
+    frames = gateway(channel_services).frames
+    assert frames["A1"][-1]["event"] == "hotsock.memberUpdated"
+    assert frames["A1"][-1]["data"]["member"] == {"uid": "ana", "umd": {"s": "away"}}
+    assert [f["event"] for f in frames["A2"]] == ["hotsock.subscribed"]
+
+
+def test_capacity_reached(channel_services: Services) -> None:
+    channel_services.presence.limit = 100
+    grants = {"presence.p": {"subscribe": True}}
+    a = open_connection(channel_services, "A", grants, uid="a", umd="x" * 40)
+    b = open_connection(channel_services, "B", grants, uid="b", umd="y" * 40)
+    subscribe(a, "presence.p", channel_services)
+    with pytest.raises(PresenceCapacityReachedError):
+        subscribe(b, "presence.p", channel_services)
+
+
+def test_twenty_concurrent_joins_never_exceed_capacity(
+    channel_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a capacity of 5 members' worth of bytes and moto calls serialised by one lock
+    from moto.core.models import botocore_stubber
+
+    lock = threading.RLock()
+    original = type(botocore_stubber).process_request.__get__(botocore_stubber)
+
+    def locked(request: Any) -> Any:
+        with lock:
+            return original(request)
+
+    monkeypatch.setattr(botocore_stubber, "process_request", locked)
+    member_bytes = len('{"uid":"u00","umd":null}')
+    channel_services.presence.limit = member_bytes * 5
+    conns = [
+        open_connection(channel_services, f"C{i:02d}", {"presence.p": {"subscribe": True}}, uid=f"u{i:02d}")
+        for i in range(20)
+    ]
+    results: list[str] = []
+
+    def join(connection: Any) -> None:
+        try:
+            subscribe(connection, "presence.p", channel_services)
+            results.append("ok")
+        except PresenceCapacityReachedError:
+            results.append("full")
+
+    # WHEN 20 joins race
+    threads = [threading.Thread(target=join, args=(c,)) for c in conns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # THEN exactly 5 got in and the member list holds 5 members
+    assert results.count("ok") == 5
+    assert results.count("full") == 15
+    assert len(channel_services.presence.members("presence.p")) == 5
+
+
+def test_request_counts(channel_services: Services) -> None:
+    open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
+    counter = count_dynamodb(channel_services)
+    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "std"})
+    standard = counter.by_operation()
+    counter.calls.clear()
+    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "presence.p"})
+    presence = counter.by_operation()
+    print("subscribe standard", standard, "presence", presence)
+    assert sum(standard.values()) == 4
+    assert presence["TransactWriteItems"] == 1
