@@ -94,3 +94,66 @@ class RecordingObservers:
 
     def data(self) -> list[Any]:
         return [frame["data"] for frame in self.frames]
+
+
+# --- handler-level helpers (moto-backed Services) --------------------------------------------
+
+
+class FakeScheduler:
+    """Records schedules; tests run the captured payload through ScheduledFunction's entry."""
+
+    def __init__(self) -> None:
+        self.schedules: list[tuple[Any, str, dict[str, Any]]] = []
+
+    def schedule(self, at_utc: Any, timezone: str, payload: dict[str, Any]) -> str:
+        self.schedules.append((at_utc, timezone, payload))
+        return f"arn:aws:scheduler:us-east-1:123456789012:schedule/test/{len(self.schedules)}"
+
+
+def open_connection(
+    services: Any,
+    connection_id: str,
+    channels: dict[str, Any],
+    *,
+    uid: str | None = None,
+    umd: Any = None,
+) -> Any:
+    """Persist a connection whose connect token granted `channels` (wire form)."""
+    from opensock.models import Connection
+
+    now = services.clock()
+    connection = Connection(
+        connection_id=connection_id,
+        uid=uid,
+        umd=umd,
+        grants=channels,
+        secret="s3cret",
+        connected_at=now,
+        expires_at=int(now) + 7200,
+        source_ip="203.0.113.9",
+        user_agent="pytest",
+    )
+    services.connections.put(connection)
+    return connection
+
+
+def subscribe(
+    services: Any, connection: Any, channel: str, token: dict[str, Any] | None = None
+) -> Any:
+    """Persist a subscription of `connection` to `channel` (no frames: the channels feature's)."""
+    from opensock.auth.permissions import Permissions
+    from opensock.models import Subscription
+
+    layers = Permissions.from_entries(connection.grants, token or {}).matching_entries(channel)
+    subscription = Subscription(
+        channel=channel,
+        connection_id=connection.connection_id,
+        uid=connection.uid,
+        umd=connection.umd,
+        created_at=services.clock(),
+        expires_at=connection.expires_at,
+        connect_grants=layers["connect"],
+        token_grants=layers["subscribe"],
+    )
+    services.subscriptions.put(subscription)
+    return subscription
