@@ -134,3 +134,30 @@ def test_scheduled_write_applies_at_fire_time(rig: Services, connections: FakeCo
     # THEN observers get it with the writer's meta
     assert connections.frames["p1"][0]["data"] == "playing"
     assert connections.frames["p1"][0]["meta"] == {"uid": "p1", "umd": None}
+
+
+def test_server_write_through_the_publish_function_reaches_observers(
+    rig: Services, connections: FakeConnections
+) -> None:
+    from functions.publish.app import lambda_handler as publish
+
+    payload = {"channel": LOBBY, "event": "hotsock.channelStorageSet", "key": "round-state"}
+    result = publish({**payload, "data": "started"}, FakeLambdaContext(), rig)
+    assert result == {"channel": LOBBY, "event": "hotsock.channelStorageSet"}
+    assert connections.frames["p1"][0]["data"] == "started"
+    assert connections.frames["p1"][0]["meta"] == {"uid": None, "umd": None}
+
+
+def test_subscribe_function_sends_the_snapshot_right_after_subscribed(
+    rig: Services, connections: FakeConnections
+) -> None:
+    from functions.subscribe.app import lambda_handler as subscribe_handler
+
+    send(rig, "host", channel=LOBBY, key="settings", data={"maxPlayers": 4})
+    late = open_connection(rig, "p2", PLAYER, uid="p2")
+    body = {"event": "hotsock.subscribe", "channel": LOBBY}
+    subscribe_handler(
+        ws_event("subscribe", connection_id=late.connection_id, body=body), FakeLambdaContext(), rig
+    )
+    assert connections.events("p2") == ["hotsock.subscribed", "hotsock.channelStorageUpdated"]
+    assert connections.frames["p2"][1]["meta"]["uid"] == "host"
