@@ -90,3 +90,7 @@ def services(
 @pytest.fixture
 def context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+# Channel test fixtures (`channel_services`, `clock`): tests/support/channels.py
+pytest_plugins = ["tests.support.channels"]

@@ -10,14 +10,7 @@ import pytest
 from functions.publish.app import lambda_handler
 from opensock.channels.subscriptions import subscribe
 from opensock.services import Services
-from tests.support.channels import (  # noqa: F401
-    channel_services,
-    clock,
-    count_dynamodb,
-    gateway,
-    open_connection,
-    pubsub,
-)
+from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event
 from tests.support.fakes import FakeLambdaContext
@@ -89,8 +82,14 @@ def test_deduplication_id(channel_services: Services) -> None:
         ({"channel": "c", "event": ["x"]}, "INVALID_MESSAGE"),
         ({"channel": "c", "event": "e", "data": "x" * 40000}, "DATA_TOO_LARGE"),
         ({"channel": "c", "event": "e", "store": -5}, "INVALID_STORE"),
-        ({"channel": "c", "event": "e", "scheduleExpression": "rate(1 minute)"}, "INVALID_SCHEDULE_EXPRESSION"),
-        ({"channel": "c", "event": "e", "scheduleExpression": "at(2000-01-01T00:00:00)"}, "INVALID_SCHEDULE_EXPRESSION"),
+        (
+            {"channel": "c", "event": "e", "scheduleExpression": "rate(1 minute)"},
+            "INVALID_SCHEDULE_EXPRESSION",
+        ),
+        (
+            {"channel": "c", "event": "e", "scheduleExpression": "at(2000-01-01T00:00:00)"},
+            "INVALID_SCHEDULE_EXPRESSION",
+        ),
     ],
 )
 def test_invalid_payloads_are_results_not_errors(

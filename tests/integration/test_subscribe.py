@@ -12,14 +12,7 @@ from opensock.channels.subscriptions import subscribe
 from opensock.errors import PresenceCapacityReachedError
 from opensock.jsoncodec import loads
 from opensock.services import Services
-from tests.support.channels import (  # noqa: F401
-    channel_services,
-    clock,
-    count_dynamodb,
-    gateway,
-    open_connection,
-    pubsub,
-)
+from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext
 from tests.support.tokens import mint
@@ -119,9 +112,15 @@ def test_single_use_subscribe_token_is_consumed(channel_services: Services) -> N
     open_connection(channel_services, "A", {}, uid="u1")
     claims = {"uid": "u1", "singleUse": True, "jti": "j-1", "channels": {"*": {"subscribe": True}}}
     token = mint(claims, scope="subscribe", now=channel_services.clock())
-    ok = call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "a", "data": {"token": token}})
+    ok = call(
+        channel_services,
+        "A",
+        {"event": "hotsock.subscribe", "channel": "a", "data": {"token": token}},
+    )
     again = call(
-        channel_services, "A", {"event": "hotsock.subscribe", "channel": "b", "data": {"token": token}}
+        channel_services,
+        "A",
+        {"event": "hotsock.subscribe", "channel": "b", "data": {"token": token}},
     )
     assert ok == {}
     assert again["error"]["code"] == "INVALID_SUBSCRIBE_TOKEN"
@@ -184,7 +183,9 @@ def test_twenty_concurrent_joins_never_exceed_capacity(
     member_bytes = len('{"uid":"u00","umd":null}')
     channel_services.presence.limit = member_bytes * 5
     conns = [
-        open_connection(channel_services, f"C{i:02d}", {"presence.p": {"subscribe": True}}, uid=f"u{i:02d}")
+        open_connection(
+            channel_services, f"C{i:02d}", {"presence.p": {"subscribe": True}}, uid=f"u{i:02d}"
+        )
         for i in range(20)
     ]
     results: list[str] = []

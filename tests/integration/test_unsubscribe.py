@@ -8,14 +8,7 @@ from functions.unsubscribe.app import lambda_handler
 from opensock.channels.subscriptions import subscribe
 from opensock.jsoncodec import loads
 from opensock.services import Services
-from tests.support.channels import (  # noqa: F401
-    channel_services,
-    clock,
-    count_dynamodb,
-    gateway,
-    open_connection,
-    pubsub,
-)
+from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext
 
@@ -54,17 +47,24 @@ def test_not_subscribed(channel_services: Services) -> None:
 def test_presence_member_removed_only_after_last_subscription(channel_services: Services) -> None:
     grants = {"presence.r": {"subscribe": True}}
     for cid, uid in (("A1", "ana"), ("A2", "ana"), ("B", "ben")):
-        subscribe(open_connection(channel_services, cid, grants, uid=uid), "presence.r", channel_services)
+        subscribe(
+            open_connection(channel_services, cid, grants, uid=uid), "presence.r", channel_services
+        )
     call(channel_services, "A1", "presence.r")
     assert gateway(channel_services).events("B") == ["hotsock.subscribed"]
     call(channel_services, "A2", "presence.r")
     last = gateway(channel_services).frames["B"][-1]
     assert last["event"] == "hotsock.memberRemoved"
-    assert last["data"] == {"member": {"uid": "ana", "umd": None}, "members": [{"uid": "ben", "umd": None}]}
+    assert last["data"] == {
+        "member": {"uid": "ana", "umd": None},
+        "members": [{"uid": "ben", "umd": None}],
+    }
 
 
 def test_omit_from_sub_count_emits_no_channel_updated(channel_services: Services) -> None:
-    conn = open_connection(channel_services, "A", {"x": {"subscribe": True, "omitFromSubCount": True}})
+    conn = open_connection(
+        channel_services, "A", {"x": {"subscribe": True, "omitFromSubCount": True}}
+    )
     subscribe(conn, "x", channel_services)
     call(channel_services, "A", "x")
     types = [e["type"] for e in pubsub(channel_services).envelopes]

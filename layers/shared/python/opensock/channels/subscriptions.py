@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from opensock import frames, registry
 from opensock.auth.claims import Claims
+from opensock.auth.patterns import is_exact
 from opensock.auth.permissions import Permissions
 from opensock.channels import membership
 from opensock.channels.names import is_presence
@@ -143,7 +144,12 @@ def subscribe(
 def auto_subscribe(connection: Connection, services: Services) -> int:
     """Auto-subscriptions after `hotsock.connected` (§2.2 step 6); failures become frames."""
     done = 0
-    for channel in permissions_for(connection).auto_subscribe_channels():
+    wanted = [
+        key
+        for key, entry in connection.grants.items()
+        if isinstance(entry, dict) and entry.get("autoSubscribe") is True and is_exact(key)
+    ]
+    for channel in wanted:  # a denied one answers SUBSCRIBE_PERMISSION_DENIED (§21 item 8)
         try:
             done += subscribe(connection, channel, services, auto=True) is not None
         except AppError as err:

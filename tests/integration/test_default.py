@@ -1,0 +1,81 @@
+"""DefaultFunction: client publish over the WebSocket (§7.3), echo, broadcast, scheduling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.default.app import lambda_handler
+from opensock.channels.subscriptions import subscribe
+from opensock.jsoncodec import loads
+from opensock.services import Services
+from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
+from tests.support.events import ws_event
+from tests.support.fakes import FakeLambdaContext
+
+
+def send(services: Services, cid: str, body: Any) -> dict[str, Any]:
+    event = ws_event("default", connection_id=cid, body=body)
+    response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), services=services)
+    return loads(response["body"]) if "body" in response else {}
+
+
+def room(services: Services, messages: dict[str, Any]) -> None:
+    for cid, uid in (("A", "ana"), ("B", "ben")):
+        conn = open_connection(
+            services, cid, {"room": {"subscribe": True, "messages": messages}}, uid=uid
+        )
+        subscribe(conn, "room", services)
+
+
+def test_publish_with_meta_echo_off_by_default(channel_services: Services) -> None:
+    room(channel_services, {"chat": {"publish": True}})
+    assert send(channel_services, "A", {"event": "chat", "channel": "room", "data": "hi"}) == {}
+    frame = gateway(channel_services).frames["B"][-1]
+    assert frame["event"] == "chat"
+    assert frame["data"] == "hi"
+    assert frame["meta"] == {"uid": "ana", "umd": None}
+    assert gateway(channel_services).events("A")[-1] != "chat"
+
+
+def test_echo_when_granted(channel_services: Services) -> None:
+    room(channel_services, {"chat": {"publish": True, "echo": True, "emitPubSubEvent": True}})
+    send(channel_services, "A", {"event": "chat", "channel": "room"})
+    assert gateway(channel_services).frames["A"][-1]["data"] is None
+    event = pubsub(channel_services).of_type("hotsock.messagePublished")[0]
+    assert event["metadata"]["trigger"] == "client.websocket"
+    assert event["metadata"]["connectionId"] == "A"
+    assert event["data"]["meta"] == {"uid": "ana", "umd": None}
+
+
+def test_broadcast_without_subscription(channel_services: Services) -> None:
+    room(channel_services, {})
+    open_connection(channel_services, "X", {"room": {"messages": {"t": {"broadcast": True}}}})
+    assert send(channel_services, "X", {"event": "t", "channel": "room"}) == {}
+    assert gateway(channel_services).events("A")[-1] == "t"
+
+
+def test_publish_denied(channel_services: Services) -> None:
+    room(channel_services, {"chat": {"publish": False, "broadcast": True}})
+    reply = send(channel_services, "A", {"event": "chat", "channel": "room"})
+    assert reply["error"]["code"] == "PUBLISH_PERMISSION_DENIED"
+    assert reply["channel"] == "room"
+
+
+def test_scheduling_needs_schedule_before(channel_services: Services) -> None:
+    later = int(channel_services.clock()) + 3600
+    room(channel_services, {"r": {"publish": True, "scheduleBefore": later}})
+    body = {"event": "r", "channel": "room", "scheduleExpression": "at(2099-01-01T00:00:00)"}
+    assert send(channel_services, "A", body)["error"]["code"] == "SCHEDULE_PERMISSION_DENIED"
+    body["scheduleExpression"] = "at(2026-01-05T10:30:00)"
+    assert send(channel_services, "A", body) == {}
+    payload = channel_services.scheduler.schedules[0][2]  # type: ignore[attr-defined]
+    assert payload["request"]["exclude_connection_id"] == "A"
+    assert payload["origin"]["trigger"] == "client.websocket"
+
+
+def test_request_counts(channel_services: Services) -> None:
+    room(channel_services, {"chat": {"publish": True}})
+    counter = count_dynamodb(channel_services)
+    send(channel_services, "A", {"event": "chat", "channel": "room"})
+    print("client publish", counter.by_operation())
+    assert counter.by_operation() == {"GetItem": 2, "Query": 1}

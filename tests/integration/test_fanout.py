@@ -1,0 +1,97 @@
+"""Fan-out: small channels inline, large ones through FanoutQueue (moto SQS FIFO), gone pruning."""
+
+from __future__ import annotations
+
+import boto3
+
+from functions.fanout.app import lambda_handler
+from opensock.channels.subscriptions import subscribe
+from opensock.fanout import FanoutJob
+from opensock.fanout.queue import SqsFanoutQueue
+from opensock.services import Services
+from tests.support.channels import gateway, open_connection, pubsub
+from tests.support.fakes import FakeLambdaContext
+
+
+def subscribers(services: Services, channel: str, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        conn = open_connection(services, f"S{i:03d}", {channel: {"subscribe": True}}, uid=f"u{i}")
+        subscribe(conn, channel, services)
+        ids.append(conn.connection_id)
+    return ids
+
+
+def test_gone_connection_in_the_middle_is_pruned_rest_still_receive(
+    channel_services: Services,
+) -> None:
+    # GIVEN 5 subscribers, the middle one dead (410) and its record gone
+    ids = subscribers(channel_services, "c", 5)
+    dead = ids[2]
+    gateway(channel_services).gone.add(dead)
+    channel_services.connections.delete(dead)
+    # WHEN a frame is fanned out
+    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x", "channel": "c"}))
+    # THEN four posts, one gone, pruned with its subscription
+    assert (report.posted, report.gone, report.failed, report.pruned) == (4, [dead], 0, 1)
+    assert channel_services.subscriptions.get("c", dead) is None
+    assert (
+        pubsub(channel_services).of_type("hotsock.unsubscribed")[-1]["data"]["connectionId"] == dead
+    )
+
+
+def test_gone_but_record_live_is_not_pruned(channel_services: Services) -> None:
+    ids = subscribers(channel_services, "c", 2)
+    gateway(channel_services).gone.add(ids[0])
+    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    assert report.pruned == 0
+    assert channel_services.subscriptions.get("c", ids[0]) is not None
+
+
+def test_failed_post_does_not_stop_the_rest(channel_services: Services) -> None:
+    ids = subscribers(channel_services, "c", 3)
+    fake = gateway(channel_services)
+    original = fake.post
+
+    def flaky(connection_id: str, frame: object) -> None:
+        if connection_id == ids[0]:
+            raise RuntimeError("throttled")
+        original(connection_id, frame)
+
+    fake.post = flaky  # type: ignore[method-assign]
+    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    assert (report.posted, report.failed) == (2, 1)
+
+
+def test_large_channel_goes_through_fifo_lanes(channel_services: Services) -> None:
+    # GIVEN a FIFO queue and a batch size of 10 with 35 subscribers
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="fanout.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    ids = subscribers(channel_services, "big", 35)
+    fanout = channel_services.fanout
+    fanout._batch_size = 10
+    fanout._queue = SqsFanoutQueue(url)
+    # WHEN a message is fanned out
+    report = fanout.deliver(FanoutJob("big", {"event": "m", "channel": "big"}))
+    assert report.batches == 4
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    event = {"Records": [{"body": m["Body"]} for m in messages]}
+    # THEN FanoutFunction posts every lane
+    result = lambda_handler(event, FakeLambdaContext(), services=channel_services)
+    assert result == {"posted": 35, "gone": 0, "failed": 0}
+    assert all(gateway(channel_services).events(cid)[-1] == "m" for cid in ids)
+
+
+def test_observers_audience(channel_services: Services) -> None:
+    watcher = open_connection(
+        channel_services, "W", {"s": {"subscribe": True, "storage": {"k": {"observe": True}}}}
+    )
+    other = open_connection(channel_services, "O", {"s": {"subscribe": True}})
+    subscribe(watcher, "s", channel_services)
+    subscribe(other, "s", channel_services)
+    from opensock.fanout import Audience
+
+    job = FanoutJob("s", {"event": "u"}, audience=Audience.observers("k"))
+    assert FanoutJob.from_json(job.to_json()) == job
+    assert channel_services.fanout.deliver(job).posted == 1
+    assert gateway(channel_services).events("W")[-1] == "u"

@@ -1,0 +1,39 @@
+"""ScheduledFunction: the captured publish is delivered at fire time; unknown kinds dropped."""
+
+from __future__ import annotations
+
+from functions.publish.app import lambda_handler as publish
+from functions.scheduled.app import lambda_handler
+from opensock.channels.subscriptions import subscribe
+from opensock.services import Services
+from tests.support.channels import gateway, open_connection, pubsub
+from tests.support.fakes import FakeLambdaContext
+
+
+def test_scheduled_message_arrives_when_fired(channel_services: Services) -> None:
+    conn = open_connection(channel_services, "A", {"c": {"subscribe": True}})
+    subscribe(conn, "c", channel_services)
+    payload = {
+        "channel": "c",
+        "event": "reminder",
+        "data": {"t": 1},
+        "scheduleExpression": "at(2026-01-05T10:01:00)",
+        "eagerIdGeneration": True,
+        "emitPubSubEvent": True,
+    }
+    result = publish(payload, FakeLambdaContext(), services=channel_services)
+    assert gateway(channel_services).events("A") == ["hotsock.subscribed"]
+    captured = channel_services.scheduler.schedules[0][2]  # type: ignore[attr-defined]
+    fired = lambda_handler(captured, FakeLambdaContext(), services=channel_services)
+    assert fired == {"ran": True}
+    frame = gateway(channel_services).frames["A"][-1]
+    assert frame == {"id": result["id"], "event": "reminder", "channel": "c", "data": {"t": 1}}
+    assert (
+        pubsub(channel_services).of_type("hotsock.messagePublished")[0]["metadata"]["requestId"]
+        == FakeLambdaContext.aws_request_id
+    )
+
+
+def test_unknown_kind_is_dropped(channel_services: Services) -> None:
+    result = lambda_handler({"kind": "nope"}, FakeLambdaContext(), services=channel_services)
+    assert result == {"ran": False}
