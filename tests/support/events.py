@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ def ws_event(
     """An API Gateway WebSocket event from `events/<name>.json` for another connection/body."""
     event = load_event(name)
     event["requestContext"]["connectionId"] = connection_id
+    if "connectedAt" in event["requestContext"]:
+        # API Gateway stamps the connection's open time; keep it current so it is not expired.
+        event["requestContext"]["connectedAt"] = int(time.time() * 1000)
     if raw_body is not None:
         event["body"] = raw_body
     elif body is not None:
