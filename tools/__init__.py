@@ -1,0 +1,1 @@
+"""Developer tools (never deployed): the local stack, template helpers."""

@@ -1,0 +1,166 @@
+"""The local stack: template -> moto resources -> handlers -> one aiohttp server on one port.
+
+`LocalStack(options)` is started and stopped inside an event loop (`python -m tools.local`
+does that in the foreground; `run_in_thread` does it on a background thread for tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from aiohttp import web
+
+from tools.local import local_api, resources
+from tools.local.aws import MotoWorld, process_environment
+from tools.local.connections import ConnectionRegistry, Limits
+from tools.local.environment import function_aliases, handler_environment
+from tools.local.function_urls import FunctionUrls
+from tools.local.gateway import WebSocketGateway
+from tools.local.intrinsics import LocalWorld
+from tools.local.invoker import Invoker
+from tools.local.lambda_api import LambdaApi
+from tools.local.management_api import ManagementApi
+from tools.local.pubsub_recorder import PubSubRecorder
+from tools.local.sources import start_sources
+from tools.local.template import DEFAULT_TEMPLATE, load_local_template
+from tools.local.tokens import mint_token
+from tools.local.wiring import function_urls, websocket_api
+
+log = logging.getLogger("tools.local")
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    port: int = 8787
+    template: Path = DEFAULT_TEMPLATE
+    idle_timeout: float = 600.0
+    max_lifetime: float = 7200.0
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """The developer's shell: overrides of settings such as `SIGNING_KEY_1_ENCODED`."""
+
+
+def bind(port: int) -> socket.socket:
+    """Listen on 127.0.0.1 only (port 0 = a free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(128)
+    return sock
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.ready = False
+        self.environment: dict[str, str] = {}
+        self.stage = "v1"
+        self.port = options.port
+        self._exit = ExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/{self.stage}"
+
+    @property
+    def publish_key(self) -> str:
+        return self.environment.get("PUBLISH_API_KEYS", "").split(",")[0].strip()
+
+    def mint_token(self, claims: Mapping[str, Any] | None = None, **options: Any) -> str:
+        return mint_token(self.environment, claims, **options)
+
+    async def start(self) -> None:
+        sock = bind(self.options.port)
+        self.port = sock.getsockname()[1]
+        try:
+            app = await self._build()
+        except BaseException:
+            sock.close()
+            self._exit.close()
+            raise
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+        self._tasks = start_sources(
+            self.template, self.invoker, self.moto, self.lambda_api.dispatch
+        )
+        self.ready = True
+
+    async def _build(self) -> web.Application:
+        world = LocalWorld(port=self.port)
+        template = load_local_template(self.options.template, world, self.options.parameters)
+        api = websocket_api(template)
+        self.stage = api.stage if api else "v1"
+        environment = handler_environment(template, self.options.environ, self.stage)
+        for name, values in environment.conflicts.items():
+            log.warning("functions disagree on %s (%s); using the first", name, sorted(values))
+        self.environment = environment.variables
+        self._exit.enter_context(process_environment(self.environment))
+        self.moto = MotoWorld(self.port)
+        self.moto.start()
+        self._exit.callback(self.moto.stop)
+        await asyncio.to_thread(resources.create_all, template)
+        self.template = template
+        self.invoker = Invoker(template)
+        self._exit.callback(self.invoker.close)
+        self.recorder = await asyncio.to_thread(self._recorder)
+        self.import_errors = await asyncio.to_thread(self.invoker.warm)
+        return self._app(api)
+
+    def _recorder(self) -> PubSubRecorder:
+        region = self.template.world.region
+        recorder = PubSubRecorder(
+            *(boto3.client(s, region_name=region) for s in ("sqs", "sns", "events"))
+        )
+        if self.environment.get("PUBSUB_SNS_TOPIC_ARN"):
+            recorder.watch_topic(self.environment["PUBSUB_SNS_TOPIC_ARN"])
+        if self.environment.get("PUBSUB_EVENT_BUS_NAME"):
+            recorder.watch_bus(self.environment["PUBSUB_EVENT_BUS_NAME"])
+        return recorder
+
+    def _app(self, api: Any) -> web.Application:
+        limits = Limits(
+            idle_seconds=self.options.idle_timeout, lifetime_seconds=self.options.max_lifetime
+        )
+        registry = ConnectionRegistry()
+        self.lambda_api = LambdaApi(self.invoker, function_aliases(self.template))
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        self.gateway = None
+        if api is not None:
+            self.gateway = WebSocketGateway(
+                api, self.invoker, registry, limits, self.template.world.api_id
+            )
+            app.router.add_get(f"/{api.stage}", self.gateway.handle)
+            app.add_routes(ManagementApi(registry, limits).routes(api.stage))
+        app.add_routes(self.lambda_api.routes())
+        app.add_routes(local_api.routes(self))
+        urls = FunctionUrls(function_urls(self.template), self.invoker, self.template.world.region)
+        app.router.add_route("*", "/{tail:.*}", urls.handle)
+        self.function_urls = urls
+        return app
+
+    async def stop(self) -> None:
+        self.ready = False
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.gateway is not None:
+            await self.gateway.close_all()
+        if self._runner is not None:
+            await self.lambda_api.drain()
+            await self._runner.cleanup()
+        await asyncio.to_thread(self._exit.close)
