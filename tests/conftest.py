@@ -19,11 +19,11 @@ from tests.support.env import TEST_ENV
 
 os.environ.update(TEST_ENV)
 
-from moto import mock_aws  # noqa: E402  (credentials and region must be set first)
+from moto import mock_aws
 
-from opensock.services import Services, get_services  # noqa: E402
-from opensock.settings import get_settings, load_settings  # noqa: E402
-from tests.support.fakes import (  # noqa: E402
+from opensock.services import Services, get_services
+from opensock.settings import get_settings, load_settings
+from tests.support.fakes import (
     FakeConnections,
     FakeInvoker,
     FakeLambdaContext,
