@@ -31,6 +31,7 @@ CONNECTION_ACTIONS: dict[str, str] = {
     "channelStorageGet": "opensock.storage.http_actions:channel_storage_get",
     "channelStorageSet": "opensock.storage.http_actions:channel_storage_set",
     "channelStorageList": "opensock.storage.http_actions:channel_storage_list",
+    "umdUpdate": "opensock.umd.entry:umd_update",
 }
 
 # Admin API `GET /channels/...`, by path template: fn(AdminCall, services) -> HttpResult.

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from opensock.store.presence import PresenceTable
     from opensock.store.storage import StorageTable
     from opensock.store.subscriptions import SubscriptionTable
+    from opensock.umd.store import UmdTable
 
 
 class Services:
@@ -162,6 +163,13 @@ class Services:
         from opensock.gateway.http import ApiKeys
 
         return ApiKeys(self.settings.publish_api_keys, self.settings.api_keys_parameter_path)
+
+    # --- umd updates (issue #6) -------------------------------------------------------------
+    @cached_property
+    def umd_table(self) -> UmdTable:
+        from opensock.umd.store import UmdTable
+
+        return UmdTable(self.settings.table_name, self.presence)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,1 @@
+"""Live user metadata (umd) updates: `hotsock.umdUpdate`, `connection/umdUpdate` (PROTOCOL §12)."""
