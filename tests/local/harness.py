@@ -126,7 +126,7 @@ class StackHandle:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
 
-    def events(self, type: str | None = None) -> list[dict[str, Any]]:  # noqa: A002
+    def events(self, type: str | None = None) -> list[dict[str, Any]]:
         query = f"?{urllib.parse.urlencode({'type': type})}" if type else ""
         return json.loads(self.http("GET", f"/_local/events{query}")[2])  # type: ignore[no-any-return]
 
@@ -136,11 +136,11 @@ class StackHandle:
 
     def wait_event(
         self,
-        type: str,  # noqa: A002
+        type: str,
         predicate: Callable[[dict[str, Any]], bool] = lambda e: True,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
-        """The first recorded pub/sub event of `type` matching `predicate` (polls until timeout)."""
+        """The first recorded pub/sub event of `type` matching `predicate` (polls)."""
         deadline = time.monotonic() + timeout
         while True:
             found = [e for e in self.events(type) if predicate(e)]
@@ -148,6 +148,22 @@ class StackHandle:
                 return found[0]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no {type} event within {timeout}s")
+            time.sleep(0.05)
+
+    def wait_invocation(
+        self,
+        function: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda i: True,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """The first recorded invocation of `function` matching `predicate` (polls)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [i for i in self.invocations(function) if predicate(i)]
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{function} was not invoked within {timeout}s")
             time.sleep(0.05)
 
     def lambda_client(self) -> Any:
