@@ -8,6 +8,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8787
 # sam build needs the Lambda runtime's interpreter (python3.13) on PATH; pyenv provides it here.
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
+export SAM_CLI_TELEMETRY := 0
 
 .PHONY: help install dev test test-fast fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
 

@@ -72,7 +72,7 @@ POSTING_FUNCTIONS = frozenset(
 )
 MANAGE_CONNECTIONS_ARN = (
     "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}"
-    ":${Api}/v1/POST/@connections/*"
+    ":${Api}/v1/*/@connections/*"
 )
 
 # Hotsock's names (SERVER-API §7, §8).

@@ -40,12 +40,28 @@ def test_gone_connection_in_the_middle_is_pruned_rest_still_receive(
     )
 
 
-def test_gone_but_record_live_is_not_pruned(channel_services: Services) -> None:
+def test_unconfirmed_gone_is_not_pruned(channel_services: Services) -> None:
+    # GIVEN a live connection for which API Gateway answers a spurious 410 to a post
     ids = subscribers(channel_services, "c", 2)
-    gateway(channel_services).gone.add(ids[0])
+    gateway(channel_services).flaky_gone.add(ids[0])
+    # WHEN a frame is fanned out
     report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    # THEN GET @connections says it is alive: nothing is pruned
     assert report.pruned == 0
     assert channel_services.subscriptions.get("c", ids[0]) is not None
+    assert channel_services.connections.get(ids[0]) is not None
+
+
+def test_confirmed_gone_with_live_record_is_pruned(channel_services: Services) -> None:
+    # GIVEN a connection that died without $disconnect (its record still there)
+    ids = subscribers(channel_services, "c", 2)
+    gateway(channel_services).gone.add(ids[0])
+    # WHEN a fan-out meets its 410 and GET @connections confirms it
+    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    # THEN its record and subscription are removed; the other subscriber got the frame
+    assert (report.posted, report.pruned) == (1, 1)
+    assert channel_services.subscriptions.get("c", ids[0]) is None
+    assert channel_services.connections.get(ids[0]) is None
 
 
 def test_failed_post_does_not_stop_the_rest(channel_services: Services) -> None:

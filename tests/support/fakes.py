@@ -31,6 +31,8 @@ class FakeConnections:
     def __init__(self) -> None:
         self.frames: dict[str, list[Any]] = defaultdict(list)
         self.gone: set[str] = set()
+        self.flaky_gone: set[str] = set()
+        """Answer 410 to posts yet exist on `GET @connections` (API Gateway's false 410s)."""
         self.closed: list[str] = []
         self.gone_before_open: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -41,7 +43,7 @@ class FakeConnections:
             if pending:
                 self.gone_before_open[connection_id] = pending - 1
                 raise ConnectionGoneError(connection_id)
-            if connection_id in self.gone:
+            if connection_id in self.gone or connection_id in self.flaky_gone:
                 raise ConnectionGoneError(connection_id)
             if isinstance(frame, bytes | str):
                 frame = json.loads(frame)
@@ -51,6 +53,10 @@ class FakeConnections:
         with self._lock:
             self.closed.append(connection_id)
             self.gone.add(connection_id)
+
+    def is_connected(self, connection_id: str) -> bool:
+        with self._lock:
+            return connection_id not in self.gone
 
     def events(self, connection_id: str) -> list[str]:
         return [frame["event"] for frame in self.frames[connection_id]]

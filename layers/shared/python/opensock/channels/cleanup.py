@@ -2,7 +2,8 @@
 
 Used by `$disconnect` (PROTOCOL §2.4) and by fan-out for connections the management API
 answered 410 for. A 410 alone is not proof of death (§2.4, v1.3.2): a gone connection is pruned
-only when its connection record is absent or expired; otherwise it is left for `$disconnect`.
+when its connection record is absent or expired, or when the management API confirms it with a
+second `GoneException` on `GET @connections/{id}`; then its record is removed too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from opensock.channels import membership
 from opensock.errors import ConflictError
 from opensock.observability import count, logger
-from opensock.pubsub.messages import PubSubEvent
+from opensock.pubsub.messages import PubSubEvent, connection_event
 
 if TYPE_CHECKING:
     from opensock.services import Services
@@ -33,14 +34,25 @@ def leave_all(connection_id: str, services: Services) -> list[PubSubEvent]:
     return events
 
 
+def _confirmed_gone(connection_id: str, services: Services) -> bool:
+    """No live record, or the management API says 410 again on `GET @connections/{id}`."""
+    if services.connections.get(connection_id) is None:
+        return True
+    return not services.gateway.is_connected(connection_id)
+
+
 def prune_gone(connection_ids: Sequence[str], services: Services) -> int:
-    """Prune connections that answered 410 and whose record is gone; returns how many."""
+    """Prune connections that answered 410 once the death is confirmed; returns how many."""
     pruned = 0
     for connection_id in dict.fromkeys(connection_ids):
-        if services.connections.get(connection_id) is not None:
+        if not _confirmed_gone(connection_id, services):
             count("GoneUnconfirmed")
             continue
-        membership.emit(leave_all(connection_id, services), services)
+        events = leave_all(connection_id, services)
+        closed = services.connections.delete(connection_id)
+        if closed is not None:  # died without $disconnect: emit it on API Gateway's behalf
+            events.append(connection_event("hotsock.disconnected", closed, services.clock()))
+        membership.emit(events, services)
         pruned += 1
     if pruned:
         count("ConnectionsPruned", pruned)

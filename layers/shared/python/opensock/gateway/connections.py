@@ -21,6 +21,9 @@ class ConnectionGateway(Protocol):
     def close(self, connection_id: str) -> None:
         """Force-close a connection (no error if it is already gone)."""
 
+    def is_connected(self, connection_id: str) -> bool:
+        """Ask the management API (GET @connections/{id}); False only on `GoneException`."""
+
 
 class ApiGatewayConnections:
     def __init__(self, endpoint_url: str, client: Any = None, pool_size: int = 64) -> None:
@@ -55,6 +58,17 @@ class ApiGatewayConnections:
             if exc.response["Error"]["Code"] in GONE_CODES:
                 raise ConnectionGoneError(connection_id) from exc
             raise
+
+    def is_connected(self, connection_id: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.get_connection(ConnectionId=connection_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in GONE_CODES:
+                return False
+            raise
+        return True
 
     def close(self, connection_id: str) -> None:
         from botocore.exceptions import ClientError

@@ -72,6 +72,9 @@ def parse_ws_event(event: dict[str, Any]) -> WsRequest:
         raw_body = base64.b64decode(raw_body).decode("utf-8", errors="replace")
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     identity = context.get("identity") or {}
+    if "user-agent" not in headers and identity.get("userAgent"):
+        # Message events carry no headers; API Gateway copies the agent into the identity.
+        headers["user-agent"] = str(identity["userAgent"])
     return WsRequest(
         connection_id=str(context["connectionId"]),
         route_key=str(context.get("routeKey", "$default")),
