@@ -108,6 +108,10 @@ class ConnectionTable:
         return _connection(from_item(response["Attributes"]))
 
 
+MAX_TTL = 10**11
+"""Year 5138: any later `exp` is stored as this (DynamoDB numbers have 38 digits)."""
+
+
 class UsedTokenTable:
     """Single-use token ids (`jti`), each recorded by one conditional write until its `exp`."""
 
@@ -119,7 +123,9 @@ class UsedTokenTable:
         from botocore.exceptions import ClientError
 
         client = self._client or dynamodb_client()
-        item = {"pk": keys.jti_pk(jti), "sk": keys.JTI_SK, keys.TTL_ATTRIBUTE: expires_at}
+        # A far-future `exp` (10**40) is not a DynamoDB number; past MAX_TTL it is kept forever.
+        ttl = min(expires_at, MAX_TTL)
+        item = {"pk": keys.jti_pk(jti), "sk": keys.JTI_SK, keys.TTL_ATTRIBUTE: ttl}
         try:
             client.put_item(
                 TableName=self._table,
