@@ -83,7 +83,7 @@ def update_channel(
 def update_connection(connection: Connection, claims: Claims, services: Services) -> None:
     authorization.check_connection_update(claims)
     cid = connection.connection_id
-    events: list[PubSubEvent] = []
+    updates: list[SubscriptionUpdate] = []
     if claims.user_metadata_propagate is True:
 
         def reload(gone: frozenset[str]) -> list[Subscription]:
@@ -91,11 +91,12 @@ def update_connection(connection: Connection, claims: Claims, services: Services
             return [sub for sub in subs if sub.channel not in gone]
 
         updates = _write(reload(frozenset()), reload, claims, services)
-        events = member_updates(updates, services)
     else:
         authorization.consume(claims, services)
-    events.extend(_set_connection_umd(cid, claims.user_metadata, services))
-    membership.emit(events, services)
+    # Everything is stored before any frame goes out: a client reacting to memberUpdated
+    # (e.g. subscribing elsewhere) must already see the connection's new umd.
+    changed = _set_connection_umd(cid, claims.user_metadata, services)
+    membership.emit(member_updates(updates, services) + changed, services)
     count("UmdUpdated")
 
 
