@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from email.message import Message
 from types import TracebackType
 from typing import Any
 
@@ -117,14 +118,15 @@ class StackHandle:
 
     def http(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, Message, bytes]:
+        """(status, headers (case-insensitive), body)."""
         data = body if isinstance(body, bytes | None) else json.dumps(body).encode()
         request = urllib.request.Request(self.http_url + path, data, headers or {}, method=method)
         try:
             with urllib.request.urlopen(request, timeout=DEFAULT_TIMEOUT * 2) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, error.headers, error.read()
 
     def events(self, type: str | None = None) -> list[dict[str, Any]]:
         query = f"?{urllib.parse.urlencode({'type': type})}" if type else ""

@@ -76,7 +76,7 @@ class FunctionUrls:
 def to_http_response(result: Any) -> web.Response:
     if not (isinstance(result, dict) and "statusCode" in result):
         text = result if isinstance(result, str) else json.dumps(result)
-        return web.Response(status=200, text=text, content_type="application/json")
+        return web.Response(body=text.encode(), headers={"Content-Type": "application/json"})
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in (result.get("headers") or {}).items():
         headers[name] = str(value)

@@ -49,11 +49,10 @@ class StackOptions:
 
 
 def bind(port: int) -> socket.socket:
-    """Listen on 127.0.0.1 only (port 0 = a free one)."""
+    """Reserve 127.0.0.1:port (0 = a free one); listening starts only once the stack is ready."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    sock.listen(128)
     return sock
 
 

@@ -1,0 +1,131 @@
+"""`python -m tools.local` as `make dev` runs it: a subprocess, health, banner, clean Ctrl-C."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import jwt
+import pytest
+
+from tests.local.conftest import FIXTURE_TEMPLATE
+from tools.local.environment import LOCAL_API_KEY, LOCAL_SIGNING_SECRET
+
+pytestmark = pytest.mark.local
+REPO = Path(__file__).resolve().parents[2]
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.local", *args],
+        cwd=REPO,
+        env={**CLEAN_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        assert process.poll() is None, process.communicate()
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:  # not listening yet
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} not healthy within {timeout}s")
+
+
+def test_serve_is_ready_quickly_and_stops_cleanly_on_sigint() -> None:
+    # GIVEN `python -m tools.local` on PORT (as `make dev` starts it)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.local", "--template", str(FIXTURE_TEMPLATE)],
+        cwd=REPO,
+        env={**CLEAN_ENV, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # THEN it is healthy within 10 s, on 127.0.0.1 only
+        assert wait_healthy(f"http://127.0.0.1:{port}/_local/health", process, 10.0) < 10.0
+        # WHEN Ctrl-C arrives THEN it exits 0 and frees the port
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert "stopped" in stderr
+    assert f"ws://127.0.0.1:{port}/v1" in stdout
+    assert LOCAL_API_KEY in stdout
+    token = re.findall(r"eyJ[\w-]+\.[\w-]+\.[\w-]+", stdout.split("Connect token")[1])[0]
+    claims = jwt.decode(token, LOCAL_SIGNING_SECRET, algorithms=["HS256"])
+    assert claims["scope"] == "connect"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_token_command_mints_with_the_local_key() -> None:
+    out = cli(
+        "token",
+        "--uid",
+        "Jim",
+        "--umd",
+        '{"name": "Jim"}',
+        "--claims",
+        '{"channels": {"chat": {"subscribe": true}}}',
+        "--template",
+        str(FIXTURE_TEMPLATE),
+    )
+    claims = jwt.decode(out.strip(), LOCAL_SIGNING_SECRET, algorithms=["HS256"])
+    assert claims["uid"] == "Jim"
+    assert claims["umd"] == {"name": "Jim"}
+    assert claims["channels"] == {"chat": {"subscribe": True}}
+    assert claims["scope"] == "connect"
+    assert 3590 <= claims["exp"] - time.time() <= 3600
+
+
+def test_token_command_honours_signing_key_overrides() -> None:
+    secret = "another-secret-for-the-local-stack-" + "0123456789" * 4
+    env = {
+        "SIGNING_KEY_1_ENCODED": base64.b64encode(secret.encode()).decode(),
+        "SIGNING_KEY_1_METHOD": "HS512",
+        "SIGNING_KEY_1_ID": "k1",
+    }
+    out = cli(
+        "token", "--scope", "subscribe", "--ttl", "60", "--template", str(FIXTURE_TEMPLATE), env=env
+    )
+    assert jwt.get_unverified_header(out.strip())["kid"] == "k1"
+    claims = jwt.decode(out.strip(), secret, algorithms=["HS512"])
+    assert claims["scope"] == "subscribe"
+
+
+def test_invoke_command_runs_one_handler_on_an_event_file(tmp_path: Path) -> None:
+    event = tmp_path / "publish.json"
+    event.write_text(json.dumps({"channel": "c", "event": "e"}))
+    out = cli("invoke", "publish", str(event), "--template", str(FIXTURE_TEMPLATE))
+    assert json.loads(out[out.index("{") :]) == {"channel": "c", "event": "e"}
