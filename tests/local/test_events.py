@@ -6,7 +6,7 @@ import json
 
 from aws_lambda_powertools.utilities.parser import models
 
-from tools.local import events
+from tools.local import events, records
 
 WS = events.WsContext(
     "Xy3dQe1EoAMCKpQ=", 1_767_225_600_000, "203.0.113.9", "ua/1", "127.0.0.1:8787", "v1", "api"
@@ -62,9 +62,9 @@ def test_sqs_and_stream_records_match_their_models() -> None:
         },
         "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
     }
-    record = events.sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
+    record = records.sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
     assert models.SqsModel.model_validate({"Records": [record]}).Records[0].messageId == "m1"
-    removal = events.ttl_removal_record(
+    removal = records.ttl_removal_record(
         {"pk": {"S": "a"}}, {"pk": {"S": "a"}}, "OLD_IMAGE", "arn:s", "us-east-1", 1
     )
     parsed = models.DynamoDBStreamModel.model_validate({"Records": [removal]})

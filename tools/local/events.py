@@ -1,16 +1,15 @@
-"""Lambda events as AWS shapes them: API Gateway WebSocket, Function URL (v2.0), SQS, streams.
+"""Request events as AWS shapes them: API Gateway WebSocket and Function URL (format 2.0).
 
 Field names and nesting follow real events (checked against the Powertools parser models in
-`tests/local/test_events.py`); only identifiers and hostnames are local.
+`tests/local/test_events.py`); only identifiers and hostnames are local. Event-source records
+(SQS, DynamoDB streams) are in `records.py`.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,44 +124,47 @@ class HttpRequestFacts:
     url_id: str
 
 
+def _fold(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Repeated names joined with commas, as payload format 2.0 does."""
+    folded: dict[str, str] = {}
+    for name, value in pairs:
+        folded[name] = f"{folded[name]},{value}" if name in folded else value
+    return folded
+
+
 def function_url(request: HttpRequestFacts, region: str) -> dict[str, Any]:
     """A Function URL (payload format 2.0) event."""
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in request.headers:
-        if name.lower() == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
-            continue
-        key = name.lower()
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
-    query: dict[str, str] = {}
-    for name, value in request.query:
-        query[name] = f"{query[name]},{value}" if name in query else value
-    now = time.time()
+    cookie_headers = [v for k, v in request.headers if k.lower() == "cookie"]
+    cookies = [c.strip() for v in cookie_headers for c in v.split(";") if c.strip()]
+    headers = _fold([(k.lower(), v) for k, v in request.headers if k.lower() != "cookie"])
+    query = _fold(request.query)
+    now_ms = int(time.time() * 1000)
+    http = {
+        "method": request.method,
+        "path": request.path,
+        "protocol": "HTTP/1.1",
+        "sourceIp": request.source_ip,
+        "userAgent": headers.get("user-agent", ""),
+    }
+    context = {
+        "accountId": "anonymous",
+        "apiId": request.url_id,
+        "domainName": f"{request.url_id}.lambda-url.{region}.on.aws",
+        "domainPrefix": request.url_id,
+        "http": http,
+        "requestId": str(uuid.uuid4()),
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": request_time(now_ms),
+        "timeEpoch": now_ms,
+    }
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": request.path,
         "rawQueryString": request.raw_query,
         "headers": headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": request.url_id,
-            "domainName": f"{request.url_id}.lambda-url.{region}.on.aws",
-            "domainPrefix": request.url_id,
-            "http": {
-                "method": request.method,
-                "path": request.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": request.source_ip,
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": request_time(int(now * 1000)),
-            "timeEpoch": int(now * 1000),
-        },
+        "requestContext": context,
         "isBase64Encoded": False,
     }
     if cookies:
@@ -181,56 +183,3 @@ def _body(body: bytes, content_type: str) -> dict[str, Any]:
         except UnicodeDecodeError:
             pass
     return {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
-
-
-def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """An SQS event record from a `ReceiveMessage` result message."""
-    attributes = {}
-    for name, value in (message.get("MessageAttributes") or {}).items():
-        attribute = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-        if "StringValue" in value:
-            attribute["stringValue"] = value["StringValue"]
-        if "BinaryValue" in value:
-            attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
-        attributes[name] = attribute
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes") or {}),
-        "messageAttributes": attributes,
-        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-
-
-def ttl_removal_record(
-    keys: dict[str, Any],
-    old_image: dict[str, Any] | None,
-    view_type: str,
-    stream_arn: str,
-    region: str,
-    sequence: int,
-) -> dict[str, Any]:
-    """A DynamoDB stream REMOVE record made by the TTL service (typed attribute values)."""
-    dynamodb: dict[str, Any] = {
-        "ApproximateCreationDateTime": int(time.time()),
-        "Keys": keys,
-        "SequenceNumber": f"{sequence:021d}",
-        "SizeBytes": len(str(old_image or keys)),
-        "StreamViewType": view_type,
-    }
-    if old_image is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
-        dynamodb["OldImage"] = old_image
-    return {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "REMOVE",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": dynamodb,
-        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
-        "eventSourceARN": stream_arn,
-    }

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from typing import Any
 
-from tools.local import events
+from tools.local import records
 from tools.local.invoker import HandlerError, Invoker
 from tools.local.wiring import EventSource
 
@@ -75,14 +75,14 @@ class QueuePoller:
         return collected
 
     async def _deliver(self, messages: list[dict[str, Any]]) -> None:
-        records = [events.sqs_record(m, self.queue_arn, self.region) for m in messages]
+        batch = [records.sqs_record(m, self.queue_arn, self.region) for m in messages]
         try:
-            result = await self.invoker.invoke(self.source.function, {"Records": records})
+            result = await self.invoker.invoke(self.source.function, {"Records": batch})
         except HandlerError:
             log.warning(
                 "%s failed a batch of %d; it will be redelivered",
                 self.source.function,
-                len(records),
+                len(batch),
             )
             return
         failed = set()

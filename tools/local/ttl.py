@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from tools.local import events
+from tools.local import records
 from tools.local.filters import matches_any
 from tools.local.invoker import HandlerError, Invoker
 from tools.local.wiring import EventSource
@@ -86,7 +86,7 @@ class TtlSweeper:
                 return None
             raise
         self._sequence += 1
-        return events.ttl_removal_record(
+        return records.ttl_removal_record(
             key,
             response.get("Attributes"),
             self.view_type,
