@@ -97,10 +97,12 @@ class ConnectionRegistry:
 
 
 async def _send(socket: web.WebSocketResponse, data: bytes | str) -> None:
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            await socket.send_bytes(data)
-            return
-    await socket.send_str(data)
+    if isinstance(data, str):
+        await socket.send_str(data)
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        await socket.send_bytes(data)
+        return
+    await socket.send_str(text)

@@ -25,7 +25,7 @@ class PubSubRecorder:
         self.sqs = sqs
         self.sns = sns
         self.events = events
-        self.recorded: list[dict[str, Any]] = []
+        self.recorded: list[Any] = []
         self._queues: dict[str, str] = {}
         self._pending: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
@@ -96,7 +96,7 @@ class PubSubRecorder:
                 self._pending[other][key] += 1
         self.recorded.append(envelope)
 
-    def events_of(self, event_type: str | None = None) -> list[dict[str, Any]]:
+    def events_of(self, event_type: str | None = None) -> list[Any]:
         self.drain()
         return [
             e
