@@ -398,3 +398,80 @@ def test_request_counts_connection_only(channel_services: Services) -> None:
     counter = count_dynamodb(channel_services)
     assert call(channel_services, "A", token) == {}
     assert counter.by_operation() == {"GetItem": 1, "UpdateItem": 1}
+
+
+def during_write(services: Services, monkeypatch: pytest.MonkeyPatch, action: Any) -> None:
+    """Run `action` once between the update's reads and its writes (a concurrent request)."""
+    calls: list[int] = []
+    original = services.verifier.consume
+
+    def consume(claims: Any) -> None:
+        if not calls:
+            calls.append(1)
+            action()
+        original(claims)
+
+    monkeypatch.setattr(services.verifier, "consume", consume)
+
+
+def test_unsubscribed_meanwhile_creates_nothing(
+    channel_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join(channel_services, "A", "a", "room", grants={"room": {"subscribe": True}})
+    during_write(
+        channel_services, monkeypatch, lambda: channel_services.subscriptions.delete("room", "A")
+    )
+    token = umd_token(channel_services, uid="a", umd=1, channels={"room": {"umdUpdate": True}})
+    reply = call(channel_services, "A", token, "room")
+    assert (reply["error"]["code"], reply["channel"]) == ("UMD_UPDATE_PERMISSION_DENIED", "room")
+    assert channel_services.subscriptions.get("room", "A") is None
+
+
+def test_member_changed_meanwhile_is_retried(
+    jim_and_dwight: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = jim_and_dwight
+    during_write(services, monkeypatch, lambda: join(services, "DWIGHT2", "dwight", umd="tablet"))
+    token = umd_token(
+        services, connectionId="DWIGHT", umd="desk", channels={CHAT: {"umdUpdate": True}}
+    )
+    assert call(services, "DWIGHT", token, CHAT) == {}
+    last = member_frames(services, "JIM")[-1]
+    assert last["data"]["member"] == {"uid": "dwight", "umd": "desk"}
+
+
+def test_propagate_skips_a_subscription_that_left_meanwhile(
+    channel_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    join(channel_services, "A", "a", "std", grants={"*": {"subscribe": True}})
+    connection = channel_services.connections.get("A")
+    assert connection is not None
+    subscribe(connection, "presence.p", channel_services)
+    during_write(
+        channel_services, monkeypatch, lambda: channel_services.subscriptions.delete("std", "A")
+    )
+    token = umd_token(channel_services, uid="a", umd=5, umdUpdate=True, umdPropagate=True)
+    assert call(channel_services, "A", token) == {}
+    assert umd_of(channel_services, "presence.p", "A") == 5
+    assert channel_services.subscriptions.get("std", "A") is None
+
+
+def test_endless_races_give_up_with_nothing_written(
+    jim_and_dwight: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opensock.errors import ConflictError
+
+    def busy(*_: Any) -> None:
+        raise ConflictError("presence member changed")
+
+    monkeypatch.setattr(jim_and_dwight.umd_table, "apply", busy)
+    token = umd_token(jim_and_dwight, uid="dwight", umd=1, channels={CHAT: {"umdUpdate": True}})
+    reply = call(jim_and_dwight, "DWIGHT", token, CHAT)
+    assert reply["error"]["code"] == "CONFLICT"
+    assert member_frames(jim_and_dwight, "JIM") == []
+
+
+def test_closed_connection_is_refused(channel_services: Services) -> None:
+    token = umd_token(channel_services, uid="a", umd=1, umdUpdate=True)
+    reply = call(channel_services, "GONE", token)
+    assert reply["error"]["code"] == "UMD_UPDATE_PERMISSION_DENIED"
