@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import InvalidStatus
 
 from tests.local.harness import StackHandle
+from tools.local.tokens import DEV_CLAIMS
 
 pytestmark = pytest.mark.local
 
@@ -35,6 +36,29 @@ def test_hotsock_connected_arrives_within_one_second(local_stack: StackHandle) -
     connection_id = frame["data"]["connectionId"]
     event = local_stack.wait_event("hotsock.connected", lambda e: e["data"]["id"] == connection_id)
     assert event["data"]["uid"] == "Jim"
+
+
+def test_the_printed_token_and_key_work_end_to_end(local_stack: StackHandle) -> None:
+    # GIVEN the banner's connect token and the default publish API key
+    token = local_stack.stack.mint_token(DEV_CLAIMS, ttl=24 * 3600)
+    headers = {"Authorization": f"Bearer {local_stack.publish_key}"}
+
+    async def scenario() -> dict[str, Any]:
+        async with local_stack.connect(token) as client:
+            await client.recv_event("hotsock.connected")
+            await client.send({"event": "hotsock.subscribe", "channel": "room.1"})
+            await client.recv_event("hotsock.subscribed")
+            # WHEN a backend publishes through the publish URL
+            body = {"channel": "room.1", "event": "chat", "data": {"text": "hi"}}
+            status, _, _ = await asyncio.to_thread(
+                local_stack.http, "POST", "/publish", body, headers
+            )
+            assert status == 202
+            # THEN the subscriber gets the message
+            return await client.recv_event("chat")
+
+    message = asyncio.run(scenario())
+    assert (message["channel"], message["data"]) == ("room.1", {"text": "hi"})
 
 
 def test_a_bad_token_is_refused_at_the_handshake(local_stack: StackHandle) -> None:

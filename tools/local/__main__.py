@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         argv = ["serve", *argv]
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     if args.command == "serve":
         asyncio.run(serve(_options(args)))
     elif args.command == "token":

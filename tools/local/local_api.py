@@ -66,7 +66,7 @@ def banner(stack: LocalStack) -> str:
         f"  Health            {stack.http_url}/_local/health",
         f"  Publish API key   {stack.publish_key}",
         f"  Connect token (uid dev, 24 h, all channels):\n    {token}",
-        f"  Try: websocat '{stack.ws_url}?token=<token above>'",
+        f"  Try: wscat -c '{stack.ws_url}?token=<token above>'",
     ]
     for function, error in getattr(stack, "import_errors", {}).items():
         lines.append(f"  !! {function} cannot be imported: {error}")

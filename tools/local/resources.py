@@ -6,6 +6,7 @@ template's keys, indexes, stream and TTL (call it inside `mock_aws()`).
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,13 @@ def create_all(template: LocalTemplate) -> None:
     scheduler = boto3.client("scheduler", region_name=region)
     for logical_id, group in template.of_type("AWS::Scheduler::ScheduleGroup").items():
         scheduler.create_schedule_group(Name=physical_name(resolver, logical_id, group))
+
+
+def warm_moto_imports() -> None:
+    """moto imports a service's code on first use; SSM's pulls in EC2 and takes ~2 s. Importing
+    it ahead (no AWS lock needed) keeps that out of the first handler that reads a parameter."""
+    for module in ("moto.ssm.models", "moto.ssm.responses"):
+        importlib.import_module(module)
 
 
 def _queue_attributes(properties: dict[str, Any]) -> dict[str, str]:

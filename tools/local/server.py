@@ -66,6 +66,7 @@ class LocalStack:
         self._exit = ExitStack()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
+        self._warming: asyncio.Future[None] | None = None
 
     @property
     def http_url(self) -> str:
@@ -83,6 +84,7 @@ class LocalStack:
         return mint_token(self.environment, claims, **options)
 
     async def start(self) -> None:
+        self._warming = asyncio.ensure_future(asyncio.to_thread(resources.warm_moto_imports))
         sock = bind(self.options.port)
         self.port = sock.getsockname()[1]
         try:
@@ -91,7 +93,9 @@ class LocalStack:
             sock.close()
             self._exit.close()
             raise
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=5.0
+        )
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
         self._tasks = start_sources(
@@ -154,6 +158,8 @@ class LocalStack:
 
     async def stop(self) -> None:
         self.ready = False
+        if self._warming is not None:
+            await self._warming
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
