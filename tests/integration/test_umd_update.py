@@ -309,7 +309,7 @@ def test_propagate_refused_at_capacity_changes_nothing(channel_services: Service
 
 def test_per_channel_capacity_and_single_use(jim_and_dwight: Services) -> None:
     services = jim_and_dwight
-    claims = {
+    claims: dict[str, Any] = {
         "uid": "dwight",
         "singleUse": True,
         "jti": "once",
