@@ -77,7 +77,7 @@ class PresenceTable:
                 return states
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _member_write(self, channel: str, change: MemberChange) -> dict[str, Any] | None:
+    def member_write(self, channel: str, change: MemberChange) -> dict[str, Any] | None:
         before, after = change.before, change.after
         if before is after:
             return None
@@ -95,7 +95,7 @@ class PresenceTable:
         item = _member_item(channel, after)
         return {"Put": {"TableName": self._table, "Item": item, **condition}}
 
-    def _meta_write(self, channel: str, change: MemberChange, count: int) -> dict[str, Any]:
+    def meta_write(self, channel: str, change: MemberChange, count: int) -> dict[str, Any]:
         delta = change.bytes_delta
         update: dict[str, Any] = {
             "TableName": self._table,
@@ -121,8 +121,8 @@ class PresenceTable:
         put = {"TableName": self._table, "Item": subscription_item(sub), **put_condition(now)}
         items = [
             {"Put": put},
-            self._member_write(sub.channel, change),
-            self._meta_write(sub.channel, change, 0 if sub.omit_from_count else 1),
+            self.member_write(sub.channel, change),
+            self.meta_write(sub.channel, change, 0 if sub.omit_from_count else 1),
         ]
         reasons = self._transact([item for item in items if item is not None])
         if reasons is None:
@@ -145,8 +145,8 @@ class PresenceTable:
         }
         items = [
             {"Delete": delete},
-            self._member_write(sub.channel, change),
-            self._meta_write(sub.channel, change, 0 if sub.omit_from_count else -1),
+            self.member_write(sub.channel, change),
+            self.meta_write(sub.channel, change, 0 if sub.omit_from_count else -1),
         ]
         reasons = self._transact([item for item in items if item is not None])
         if reasons is None:

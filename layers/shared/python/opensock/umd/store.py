@@ -66,11 +66,11 @@ class UmdTable:
         writes = [Write(update.channel, "subscription", self._subscription_write(update, now))]
         change = update.member
         if change is not None:
-            member = self._presence._member_write(update.channel, change)
+            member = self._presence.member_write(update.channel, change)
             if member is not None:
                 writes.append(Write(update.channel, "member", member))
             if change.bytes_delta:
-                meta = self._presence._meta_write(update.channel, change, 0)
+                meta = self._presence.meta_write(update.channel, change, 0)
                 writes.append(Write(update.channel, "meta", meta))
         return writes
 
