@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 JsonValue = Any
@@ -20,3 +21,18 @@ def size_bytes(value: JsonValue) -> int:
 
 def loads(text: str | bytes) -> JsonValue:
     return json.loads(text)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def loads_untrusted(text: str) -> JsonValue:
+    """Parse client JSON; ValueError unless it is JSON of valid Unicode text (a lone
+    `\\ud800` escape cannot be sent on, stored or measured) nested within Python's limit."""
+    try:
+        value = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):
+            dumps(value).encode("utf-8")
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    return value

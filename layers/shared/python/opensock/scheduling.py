@@ -22,7 +22,7 @@ AT_EXPRESSION = re.compile(r"at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)")
 def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata directory name
         raise InvalidScheduleExpressionError("unknown scheduleExpressionTimezone") from None
 
 
@@ -37,7 +37,10 @@ def parse_at(expression: object, timezone: object, now: float) -> datetime:
         local = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
     except ValueError:
         raise InvalidScheduleExpressionError("scheduleExpression is not a valid time") from None
-    instant = local.replace(tzinfo=_zone(timezone)).astimezone(UTC)
+    try:
+        instant = local.replace(tzinfo=_zone(timezone)).astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted out of range by the zone's offset
+        raise InvalidScheduleExpressionError("scheduleExpression is not a valid time") from None
     if instant.timestamp() <= now:
         raise InvalidScheduleExpressionError("scheduleExpression must be in the future")
     return instant

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from opensock.jsoncodec import loads_untrusted
 from opensock.models import Origin
 
 
@@ -53,7 +53,7 @@ def _parse_body(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
+        return loads_untrusted(raw)
     except ValueError:
         return INVALID_JSON
 

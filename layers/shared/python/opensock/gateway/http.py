@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import functools
 import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from opensock.errors import AppError, InvalidMessageError, MethodNotAllowedError, UnauthorizedError
-from opensock.jsoncodec import dumps
+from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.models import Origin, Trigger
 from opensock.observability import count, logger, metrics
 from opensock.services import Services, get_services
@@ -50,7 +49,7 @@ class HttpRequest:
         if not self.body.strip():
             raise InvalidMessageError("body must be a JSON object")
         try:
-            return json.loads(self.body)
+            return loads_untrusted(self.body)
         except ValueError:
             raise InvalidMessageError("body is not valid JSON") from None
 

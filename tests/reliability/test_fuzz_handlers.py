@@ -1,0 +1,271 @@
+"""Fuzzing the real handlers on moto: every frame is answered as the spec says, and a refused
+frame changes nothing (table, frames posted, pub/sub, schedules).
+
+Lower volume than the pure-layer fuzzing (each example is a full handler run plus two table
+scans); plus one regression test per crash the fuzzing found.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opensock.channels.subscriptions import subscribe
+from opensock.services import Services
+from tests.reliability.drive import http, ws_raw
+from tests.reliability.kit import NOW, decode, snapshot
+from tests.reliability.strategies import events_for, frames, raw_bodies
+from tests.support.channels import open_connection
+from tests.support.env import PUBLISH_API_KEY
+from tests.support.events import ws_event
+
+PROFILE = settings.get_profile("opensock-reliability")
+CID = "Fuzz1ConnAA="
+
+# PROTOCOL §9.2 and Q-ERR: every code a WebSocket client may legitimately receive.
+WS_CODES = frozenset(
+    {
+        "ALREADY_SUBSCRIBED", "NOT_SUBSCRIBED", "SUBSCRIBE_PERMISSION_DENIED",
+        "INVALID_SUBSCRIBE_TOKEN", "PRESENCE_CHANNEL_USER_ID_REQUIRED",
+        "PRESENCE_CHANNEL_CAPACITY_REACHED", "INVALID_MESSAGE", "UNKNOWN_EVENT",
+        "INVALID_CHANNEL_NAME", "INVALID_EVENT_NAME", "DATA_TOO_LARGE",
+        "PUBLISH_PERMISSION_DENIED", "SCHEDULE_PERMISSION_DENIED", "INVALID_SCHEDULE_EXPRESSION",
+        "INVALID_STORAGE_KEY", "STORAGE_SET_PERMISSION_DENIED", "STORAGE_GET_PERMISSION_DENIED",
+        "INVALID_UMD_TOKEN", "UMD_UPDATE_PERMISSION_DENIED", "INVALID_STORE",
+    }
+)  # fmt: skip
+# SERVER-API §2.8 / §4.1
+HTTP_CODES = WS_CODES | {
+    "UNAUTHORIZED",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "GET_INFO_PERMISSION_DENIED",
+}
+ANSWERS = {
+    "default": {"hotsock.pong"},
+    "subscribe": set(),
+    "unsubscribe": {"hotsock.unsubscribed"},
+    "channel_storage_set": set(),
+    "channel_storage_get": {"hotsock.channelStorageData"},
+    "umd_update": set(),
+}
+EXAMPLES = dict.fromkeys(ANSWERS, 80) | {"raw": 120, "publish_http": 80, "http_api": 100}
+GRANTS = {
+    "room": {
+        "subscribe": True,
+        "umdUpdate": True,
+        "messages": {"chat": {"publish": True, "scheduleBefore": NOW + 86_400}},
+        "storage": {
+            "k": {"set": True, "get": True, "observe": True, "scheduleBefore": NOW + 86_400}
+        },
+    },
+    "presence.lobby": {"subscribe": True},
+}
+
+
+@pytest.fixture
+def member(rel_services: Services) -> Any:
+    connection = open_connection(rel_services, CID, GRANTS, uid="fuzzer")
+    subscribe(connection, "room", rel_services)
+    return connection
+
+
+class State:
+    """The state after the previous example: the next example's "before" (one scan each)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.last = snapshot(services)
+
+    def advance(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        before, self.last = self.last, snapshot(self.services)
+        return before, self.last
+
+
+def check_ws_answer(state: State, route: str, event: dict[str, Any]) -> None:
+    response = ws_raw(state.services, route, event)
+    before, after = state.advance()
+    assert response["statusCode"] == 200
+    frame = decode(response)
+    if frame is None:
+        return
+    if frame["event"] != "hotsock.error":
+        assert frame["event"] in ANSWERS[route]
+        return
+    assert frame["error"]["code"] in WS_CODES, frame
+    assert after == before
+
+
+def run_examples(route: str, strategy: st.SearchStrategy[Any], check: Any) -> None:
+    seen: list[int] = []
+
+    @settings(PROFILE, max_examples=EXAMPLES[route])
+    @given(strategy)
+    def run(value: Any) -> None:
+        seen.append(1)
+        check(value)
+
+    run()
+    assert len(seen) >= EXAMPLES[route] * 0.9
+
+
+ROUTE_EVENTS = {
+    "default": events_for("chat", "hotsock.ping", "hotsock.pong", "hotsock.heartbeat"),
+    "subscribe": events_for("hotsock.subscribe"),
+    "unsubscribe": events_for("hotsock.unsubscribe"),
+    "channel_storage_set": events_for("hotsock.channelStorageSet"),
+    "channel_storage_get": events_for("hotsock.channelStorageGet"),
+    "umd_update": events_for("hotsock.umdUpdate"),
+}
+
+
+@pytest.mark.parametrize("route", list(ANSWERS))
+def test_route_answers_every_frame(rel_services: Services, member: Any, route: str) -> None:
+    state = State(rel_services)
+
+    def check(body: Any) -> None:
+        event = ws_event(route, connection_id=CID, raw_body=json.dumps(body))
+        check_ws_answer(state, route, event)
+
+    run_examples(route, frames(ROUTE_EVENTS[route]), check)
+
+
+def test_default_answers_any_raw_text(rel_services: Services, member: Any) -> None:
+    state = State(rel_services)
+
+    def check(pair: tuple[str, bool]) -> None:
+        raw, as_base64 = pair
+        event = ws_event("default", connection_id=CID, raw_body=raw)
+        if as_base64:
+            event["body"] = base64.b64encode(raw.encode("utf-8", "surrogatepass")).decode()
+            event["isBase64Encoded"] = True
+        check_ws_answer(state, "default", event)
+
+    run_examples("raw", st.tuples(raw_bodies, st.booleans()), check)
+
+
+def test_publish_url_answers_any_body(rel_services: Services, member: Any) -> None:
+    state = State(rel_services)
+
+    def check(raw: str) -> None:
+        status, reply, _ = http(
+            rel_services,
+            "/publish",
+            raw_body=raw,
+            authorization=f"Bearer {PUBLISH_API_KEY}",
+            function="functions.publish.app",
+        )
+        before, after = state.advance()
+        if status == 202:
+            return
+        assert reply["error"]["code"] in HTTP_CODES, reply
+        assert status < 500
+        assert after == before
+
+    strategy = st.one_of(
+        frames(events_for("chat", "hotsock.channelStorageSet")).map(json.dumps), raw_bodies
+    )
+    run_examples("publish_http", strategy, check)
+
+
+def test_client_http_api_answers_any_body(rel_services: Services, member: Any) -> None:
+    actions = st.sampled_from(
+        [
+            "publishMessage",
+            "channelStorageGet",
+            "channelStorageSet",
+            "channelStorageList",
+            "umdUpdate",
+        ]
+    )
+    creds = {"connectionId": CID, "connectionSecret": member.secret}
+
+    state = State(rel_services)
+
+    def check(pair: tuple[str, str]) -> None:
+        action, raw = pair
+        status, reply, _ = http(rel_services, f"/connection/{action}", raw_body=raw, query=creds)
+        before, after = state.advance()
+        if status in {200, 202}:
+            return
+        assert reply["error"]["code"] in HTTP_CODES, reply
+        assert status < 500
+        assert after == before
+
+    body = st.one_of(frames(events_for("chat")).map(json.dumps), raw_bodies)
+    run_examples("http_api", st.tuples(actions, body), check)
+
+
+# --- regressions found by the fuzzing --------------------------------------------------------
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 5000,
+        '{"event":"chat","channel":"room","data":' + "[" * 3000 + "]" * 3000 + "}",
+        '{"event":"chat","channel":"room","data":"\\ud800"}',
+        '{"event":"chat","channel":"room","data":{"token":"\\udfff"}}',
+        '{"event":"\\ud800","channel":"room"}',
+    ],
+    ids=["deep array", "deep data", "lone high surrogate", "lone low surrogate", "surrogate event"],
+)
+def test_default_refuses_unparseable_frames_with_invalid_message(
+    rel_services: Services, member: Any, raw: str
+) -> None:
+    before = snapshot(rel_services)
+    response = ws_raw(rel_services, "default", ws_event("default", connection_id=CID, raw_body=raw))
+    frame = decode(response)
+    assert frame is not None
+    assert (frame["event"], frame["error"]["code"]) == ("hotsock.error", "INVALID_MESSAGE")
+    assert snapshot(rel_services) == before
+
+
+def test_a_valid_surrogate_pair_is_still_delivered(rel_services: Services, member: Any) -> None:
+    raw = '{"event":"chat","channel":"room","data":"\\ud83d\\ude00"}'
+    response = ws_raw(rel_services, "default", ws_event("default", connection_id=CID, raw_body=raw))
+    assert response == {"statusCode": 200}
+
+
+@pytest.mark.parametrize(
+    ("expression", "timezone"),
+    [
+        ("at(0001-01-01T00:00:00)", "Asia/Tokyo"),
+        ("at(9999-12-31T23:59:59)", "America/New_York"),
+        ("at(2030-01-01T00:00:00)", "America"),
+        ("at(2030-01-01T00:00:00)", "Etc"),
+    ],
+)
+def test_server_publish_refuses_impossible_schedules(
+    rel_services: Services, member: Any, expression: str, timezone: str
+) -> None:
+    body = {
+        "channel": "room",
+        "event": "chat",
+        "scheduleExpression": expression,
+        "scheduleExpressionTimezone": timezone,
+    }
+    status, reply, _ = http(
+        rel_services,
+        "/publish",
+        body,
+        authorization=f"Bearer {PUBLISH_API_KEY}",
+        function="functions.publish.app",
+    )
+    assert (status, reply["error"]["code"]) == (400, "INVALID_SCHEDULE_EXPRESSION")
+
+
+@pytest.mark.parametrize(
+    "raw", ["[" * 5000, '{"channel":"room","key":"k","data":"\\ud800"}'], ids=["deep", "surrogate"]
+)
+def test_client_http_api_refuses_unparseable_bodies(
+    rel_services: Services, member: Any, raw: str
+) -> None:
+    creds = {"connectionId": CID, "connectionSecret": member.secret}
+    status, reply, _ = http(
+        rel_services, "/connection/channelStorageSet", raw_body=raw, query=creds
+    )
+    assert (status, reply["error"]["code"]) == (400, "INVALID_MESSAGE")
