@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import jwt
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.local.conftest import FIXTURE_TEMPLATE
 from tools.local.environment import LOCAL_API_KEY, LOCAL_SIGNING_SECRET
@@ -57,6 +60,16 @@ def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float) -> fl
     raise TimeoutError(f"{url} not healthy within {timeout}s")
 
 
+async def interrupt_with_client(port: int, process: subprocess.Popen[str]) -> int:
+    async with connect(f"ws://127.0.0.1:{port}/v1?token=ok") as client:
+        await client.recv()  # the fixture's first frame
+        process.send_signal(signal.SIGINT)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(client.recv(), 10)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
 def test_serve_is_ready_quickly_and_stops_cleanly_on_sigint() -> None:
     # GIVEN `python -m tools.local` on PORT (as `make dev` starts it)
     port = free_port()
@@ -71,13 +84,15 @@ def test_serve_is_ready_quickly_and_stops_cleanly_on_sigint() -> None:
     try:
         # THEN it is healthy within 10 s, on 127.0.0.1 only
         assert wait_healthy(f"http://127.0.0.1:{port}/_local/health", process, 10.0) < 10.0
-        # WHEN Ctrl-C arrives THEN it exits 0 and frees the port
-        process.send_signal(signal.SIGINT)
+        # WHEN Ctrl-C arrives with a client connected
+        close_code = asyncio.run(interrupt_with_client(port, process))
         stdout, stderr = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
+    # THEN the client is told "going away", the process exits 0 and frees the port
+    assert close_code == 1001
     assert process.returncode == 0, stderr
     assert "stopped" in stderr
     assert f"ws://127.0.0.1:{port}/v1" in stdout

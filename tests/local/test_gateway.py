@@ -164,3 +164,23 @@ def test_a_message_over_128_kb_closes_the_connection_with_1009(fixture_stack: St
 def test_plain_http_to_the_websocket_url_needs_an_upgrade(fixture_stack: StackHandle) -> None:
     status, _, _ = fixture_stack.http("GET", "/v1")
     assert status == 426
+
+
+def test_one_function_runs_one_invocation_at_a_time(fixture_stack: StackHandle) -> None:
+    # GIVEN two clients whose $connect takes 0.3 s each, connecting at once
+    async def scenario() -> list[str]:
+        clients = await asyncio.gather(*(fixture_stack.connect("slow") for _ in range(2)))
+        ids = [str((await c.recv_event("hello"))["connectionId"]) for c in clients]
+        for client in clients:
+            await client.close()
+        return ids
+
+    ids = run(scenario())
+    # THEN ConnectFunction ran them one after the other, like one warm container
+    runs = [
+        (i["startedAt"], i["startedAt"] + i["durationMs"] / 1000)
+        for i in fixture_stack.invocations("ConnectFunction")
+        if i["event"]["requestContext"]["connectionId"] in ids
+    ]
+    (_, first_end), (second_start, _) = sorted(runs)
+    assert second_start >= first_end
