@@ -104,9 +104,11 @@ FRAME_FIELDS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
-def frames(events: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """A frame object with any subset of the known fields, or any JSON value instead."""
-    obj = st.fixed_dictionaries({}, optional={"event": events, **FRAME_FIELDS})
+def frames(events: st.SearchStrategy[Any], *names: str) -> st.SearchStrategy[Any]:
+    """A frame object with any subset of the route's fields (all known fields when none are
+    named), or any JSON value instead."""
+    fields = {name: FRAME_FIELDS[name] for name in names} if names else FRAME_FIELDS
+    obj = st.fixed_dictionaries({}, optional={"event": events, **fields})
     return st.one_of(obj, obj, obj, json_values)
 
 

@@ -1,0 +1,97 @@
+"""High-volume fuzzing of what runs before any route logic: the WebSocket event parser, the
+token verifier, the claims model and `at()` schedule expressions (no AWS).
+
+Allowed outcomes as in test_fuzz_parsing.py: accepted, or refused with a documented error.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from hypothesis import strategies as st
+
+from opensock.auth.claims import Claims, ClaimsError
+from opensock.auth.tokens import TokenVerifier
+from opensock.auth.wire import parse_token
+from opensock.errors import InvalidTokenError
+from opensock.gateway.events import parse_ws_event
+from opensock.scheduling import parse_at
+from tests.reliability.fuzzing import assert_documented, run_fuzz
+from tests.reliability.kit import AUDIENCE, ISSUER, NOW, TokenKit, forge, verifier_slots
+from tests.reliability.strategies import (
+    claim_payloads,
+    evil_text,
+    json_values,
+    raw_bodies,
+    token_headers,
+)
+from tests.support.events import ws_event
+from tests.support.fakes import FrozenClock
+
+EXAMPLES = {"schedule": 1000, "ws_event": 1000, "token": 500, "claims": 300}
+
+
+def fuzz(name: str, strategy: st.SearchStrategy[Any], check: Any) -> None:
+    run_fuzz(EXAMPLES[name], strategy, check)
+
+
+def test_schedule_expressions_never_crash() -> None:
+    strategy = st.tuples(json_values | evil_text, st.none() | evil_text | json_values)
+    fuzz(
+        "schedule",
+        strategy,
+        lambda pair: assert_documented(lambda: parse_at(pair[0], pair[1], NOW)),
+    )
+
+
+def test_any_websocket_event_body_parses() -> None:
+    # parse_ws_event runs before the route's error mapping: it must never raise
+    strategy = st.tuples(raw_bodies, st.booleans())
+
+    def check(pair: tuple[str, bool]) -> None:
+        raw, as_base64 = pair
+        event = ws_event("default", raw_body=raw)
+        if as_base64:
+            event["body"] = base64.b64encode(raw.encode("utf-8", "surrogatepass")).decode()
+            event["isBase64Encoded"] = True
+        parse_ws_event(event)
+
+    fuzz("ws_event", strategy, check)
+
+
+def test_any_token_is_verified_or_refused(kit: TokenKit) -> None:
+    verifier = TokenVerifier(
+        verifier_slots(kit), audience=AUDIENCE, issuer=ISSUER, clock=FrozenClock()
+    )
+    signed = st.builds(
+        lambda header, payload: forge(header, payload, kit.hs_secret),
+        token_headers.map(lambda h: {"alg": "HS256", "typ": "JWT", **h}),
+        claim_payloads,
+    )
+    strategy = st.tuples(
+        st.one_of(signed, signed, st.builds(forge, token_headers, claim_payloads), evil_text),
+        st.sampled_from(["connect", "subscribe", "umd"]),
+    )
+
+    def check(pair: tuple[str, str]) -> None:
+        token, scope = pair
+        try:
+            parse_token(token)
+            verifier.verify(
+                token, scope=scope, connection_id="Rel1ConnAAAA=", connection_uid="u-rel"
+            )  # type: ignore[arg-type]
+        except InvalidTokenError as err:
+            assert err.status in {401, 403}
+
+    fuzz("token", strategy, check)
+
+
+def test_any_payload_gives_claims_or_a_claims_error() -> None:
+    def check(payload: dict[str, Any]) -> None:
+        try:
+            Claims.from_payload(payload)
+        except ClaimsError as err:
+            assert err.reason
+
+    fuzz("claims", claim_payloads, check)
