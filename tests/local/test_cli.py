@@ -21,7 +21,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.local.conftest import FIXTURE_TEMPLATE
-from tools.local.environment import LOCAL_API_KEY, LOCAL_SIGNING_SECRET
+from tools.local.environment import LOCAL_API_KEY, LOCAL_SIGNING_SECRET, handler_environment
+from tools.local.intrinsics import LocalWorld
+from tools.local.template import load_local_template
+from tools.local.tokens import mint_token
 
 pytestmark = pytest.mark.local
 REPO = Path(__file__).resolve().parents[2]
@@ -124,19 +127,21 @@ def test_token_command_mints_with_the_local_key() -> None:
     assert 3590 <= claims["exp"] - time.time() <= 3600
 
 
-def test_token_command_honours_signing_key_overrides() -> None:
+def test_tokens_honour_signing_key_overrides() -> None:
+    # GIVEN key 1 overridden in the shell under its deployed names
     secret = "another-secret-for-the-local-stack-" + "0123456789" * 4
-    env = {
+    shell = {
         "SIGNING_KEY_1_ENCODED": base64.b64encode(secret.encode()).decode(),
         "SIGNING_KEY_1_METHOD": "HS512",
         "SIGNING_KEY_1_ID": "k1",
     }
-    out = cli(
-        "token", "--scope", "subscribe", "--ttl", "60", "--template", str(FIXTURE_TEMPLATE), env=env
-    )
-    assert jwt.get_unverified_header(out.strip())["kid"] == "k1"
-    claims = jwt.decode(out.strip(), secret, algorithms=["HS512"])
-    assert claims["scope"] == "subscribe"
+    template = load_local_template(FIXTURE_TEMPLATE, LocalWorld(port=0))
+    environ = handler_environment(template, shell).variables
+    # THEN the handlers verify with it and tokens are minted with it
+    assert {k: environ[k] for k in shell} == shell
+    token = mint_token(environ, {"uid": "Jim"}, scope="subscribe", ttl=60)
+    assert jwt.get_unverified_header(token)["kid"] == "k1"
+    assert jwt.decode(token, secret, algorithms=["HS512"])["scope"] == "subscribe"
 
 
 def test_invoke_command_runs_one_handler_on_an_event_file(tmp_path: Path) -> None:

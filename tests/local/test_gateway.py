@@ -110,6 +110,18 @@ def test_a_crashing_route_answers_internal_server_error(fixture_stack: StackHand
     assert set(frame) == {"message", "connectionId", "requestId"}
 
 
+def test_a_warning_inside_a_handler_is_logged_not_raised(fixture_stack: StackHandle) -> None:
+    # GIVEN pytest's filterwarnings=error in this process, and a handler that warns
+    async def scenario() -> Any:
+        async with fixture_stack.connect("ok") as client:
+            await client.recv_event("hello")
+            await client.send("warn")
+            return await client.recv()
+
+    # THEN the handler still answers, as it would in Lambda
+    assert run(scenario())["data"] == "warn"
+
+
 def test_disconnect_runs_after_close_with_the_client_status(fixture_stack: StackHandle) -> None:
     async def scenario() -> str:
         client = await fixture_stack.connect("ok")

@@ -98,12 +98,23 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.split("\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="run the whole service on 127.0.0.1 (default)")
-    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8787")))
     run.add_argument(
-        "--idle-timeout", type=float, default=float(os.environ.get("LOCAL_IDLE_TIMEOUT", "600"))
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8787")),
+        help="port on 127.0.0.1 (env PORT, default 8787)",
     )
     run.add_argument(
-        "--max-lifetime", type=float, default=float(os.environ.get("LOCAL_MAX_LIFETIME", "7200"))
+        "--idle-timeout",
+        type=float,
+        default=float(os.environ.get("LOCAL_IDLE_TIMEOUT", "600")),
+        help="seconds without data frames before a socket is closed (API Gateway: 600)",
+    )
+    run.add_argument(
+        "--max-lifetime",
+        type=float,
+        default=float(os.environ.get("LOCAL_MAX_LIFETIME", "7200")),
+        help="maximum connection duration in seconds (API Gateway: 7200)",
     )
     run.add_argument("--param", action="append", default=[], help="template parameter Name=Value")
     mint = commands.add_parser("token", help="print a JWT signed with the local signing key 1")

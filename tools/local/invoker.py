@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.local import runtime_warnings
 from tools.local.naming import function_arn
+from tools.local.runtime_warnings import HANDLER_THREAD_PREFIX
 from tools.local.template import FunctionSpec, LocalTemplate
 
 log = logging.getLogger("tools.local")
@@ -83,11 +85,12 @@ class Invoker:
     def __init__(self, template: LocalTemplate, max_workers: int = 64) -> None:
         self.template = template
         self.history: deque[Invocation] = deque(maxlen=1000)
-        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="lambda")
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix=HANDLER_THREAD_PREFIX)
         self._handlers: dict[str, Handler] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._import_lock = threading.Lock()
         reset_container_caches(self.code_roots())
+        runtime_warnings.install()
 
     def code_roots(self) -> set[Path]:
         roots = {p for spec in self.template.functions.values() for p in spec.layer_paths}
@@ -145,6 +148,7 @@ class Invoker:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        runtime_warnings.uninstall()
         reset_container_caches(self.code_roots())
 
 

@@ -67,6 +67,7 @@ class LocalStack:
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self._warming: asyncio.Future[None] | None = None
+        self.gateway: WebSocketGateway | None = None
 
     @property
     def http_url(self) -> str:
