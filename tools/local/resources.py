@@ -6,6 +6,7 @@ template's keys, indexes, stream and TTL (call it inside `mock_aws()`).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -48,7 +49,7 @@ def create_table_from_template(
 
     `table_name` replaces the template's name (tests use their own)."""
     if isinstance(template, Path):
-        template = load_local_template(template, LocalWorld(port=0))
+        template = _parsed(str(template.resolve()), template.stat().st_mtime)
     tables = template.of_type(*TABLE_TYPES)
     if logical_id is None and len(tables) != 1:
         raise UnsupportedTemplateError(
@@ -64,6 +65,13 @@ def create_table_from_template(
         spec = {"AttributeName": ttl["AttributeName"], "Enabled": True}
         client.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
     return name
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(path: str, mtime: float) -> LocalTemplate:
+    """Parsing template.yaml takes ~0.2 s; integration tests build a table per test."""
+    del mtime  # part of the cache key only
+    return load_local_template(Path(path), LocalWorld(port=0))
 
 
 def _table_arguments(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
