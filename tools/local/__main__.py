@@ -94,29 +94,27 @@ async def invoke(args: argparse.Namespace) -> None:
         await stack.stop()
 
 
+def _serve_flags(run: argparse.ArgumentParser) -> None:
+    flags: list[tuple[str, type, str, str, str]] = [
+        ("--port", int, "PORT", "8787", "port on 127.0.0.1"),
+        ("--idle-timeout", float, "LOCAL_IDLE_TIMEOUT", "600", "seconds without data frames"),
+        ("--max-lifetime", float, "LOCAL_MAX_LIFETIME", "7200", "maximum connection seconds"),
+    ]
+    for flag, kind, env, default, text in flags:
+        run.add_argument(
+            flag,
+            type=kind,
+            default=kind(os.environ.get(env, default)),
+            help=f"{text} (env {env}, default {default})",
+        )
+    run.add_argument("--param", action="append", default=[], help="template parameter Name=Value")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m tools.local", description=__doc__.split("\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="run the whole service on 127.0.0.1 (default)")
-    run.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("PORT", "8787")),
-        help="port on 127.0.0.1 (env PORT, default 8787)",
-    )
-    run.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=float(os.environ.get("LOCAL_IDLE_TIMEOUT", "600")),
-        help="seconds without data frames before a socket is closed (API Gateway: 600)",
-    )
-    run.add_argument(
-        "--max-lifetime",
-        type=float,
-        default=float(os.environ.get("LOCAL_MAX_LIFETIME", "7200")),
-        help="maximum connection duration in seconds (API Gateway: 7200)",
-    )
-    run.add_argument("--param", action="append", default=[], help="template parameter Name=Value")
+    _serve_flags(run)
     mint = commands.add_parser("token", help="print a JWT signed with the local signing key 1")
     mint.add_argument("--uid")
     mint.add_argument("--umd", help="JSON")

@@ -138,15 +138,34 @@ def function_url(request: HttpRequestFacts, region: str) -> dict[str, Any]:
     cookies = [c.strip() for v in cookie_headers for c in v.split(";") if c.strip()]
     headers = _fold([(k.lower(), v) for k, v in request.headers if k.lower() != "cookie"])
     query = _fold(request.query)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": request.raw_query,
+        "headers": headers,
+        "requestContext": _url_request_context(request, headers.get("user-agent", ""), region),
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if request.body:
+        event.update(_body(request.body, headers.get("content-type", "")))
+    return event
+
+
+def _url_request_context(request: HttpRequestFacts, user_agent: str, region: str) -> dict[str, Any]:
     now_ms = int(time.time() * 1000)
     http = {
         "method": request.method,
         "path": request.path,
         "protocol": "HTTP/1.1",
         "sourceIp": request.source_ip,
-        "userAgent": headers.get("user-agent", ""),
+        "userAgent": user_agent,
     }
-    context = {
+    return {
         "accountId": "anonymous",
         "apiId": request.url_id,
         "domainName": f"{request.url_id}.lambda-url.{region}.on.aws",
@@ -158,22 +177,6 @@ def function_url(request: HttpRequestFacts, region: str) -> dict[str, Any]:
         "time": request_time(now_ms),
         "timeEpoch": now_ms,
     }
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": request.path,
-        "rawQueryString": request.raw_query,
-        "headers": headers,
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    if query:
-        event["queryStringParameters"] = query
-    if request.body:
-        event.update(_body(request.body, headers.get("content-type", "")))
-    return event
 
 
 def _body(body: bytes, content_type: str) -> dict[str, Any]:
