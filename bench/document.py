@@ -1,0 +1,148 @@
+"""Rendering docs/performance.md (method, figures, and the findings kept in bench/findings.md)."""
+
+from __future__ import annotations
+
+from bench import prices
+from bench import report as r
+from bench.tables import table
+
+METHOD = """\
+## How this is measured
+
+- **Requests** are counted by botocore handlers registered on boto3's default session
+  (`before-parameter-build`, `before-call`, `after-call`): every SDK request the handlers make
+  against moto, by service and operation. The management API (posts), asynchronous Lambda
+  invokes (ConnectedFunction) and the SQS event source are not SDK calls in the bench: posts
+  are counted by a `FakeConnections` subclass, async invokes and schedules are captured and
+  their target functions run in-process, and Lambda's SQS poller is modelled (one
+  ReceiveMessage and one DeleteMessage per lane).
+- **DynamoDB units are computed from item sizes**, not read from moto: the bench asks for
+  `ReturnConsumedCapacity=TOTAL`, but moto answers a constant (0.5 per read request, 1.0 per
+  write request) whatever the size. Sizes follow DynamoDB's rules (name + value bytes); reads
+  round up per 4 KB (half for eventually consistent), writes per 1 KB, transactions double,
+  conditional writes that fail still pay, and every write that adds, changes or removes an
+  item in `gsi1` pays the index write too. Query sizes come from a wrapper on moto's
+  `Table.query` that sees every item the request evaluated, before the filter and the
+  projection (DynamoDB bills those; a `ProjectionExpression` does not make a Query cheaper).
+- **Lambda duration** is each handler's wall time in-process (against moto and the fakes),
+  rounded up to 1 ms and billed at the function's `MemorySize` from `template.yaml`, arm64.
+  moto answers a small request in ~1–5 ms, close to DynamoDB from Lambda, but a Query costs
+  ~0.5 ms per item it returns, far slower than DynamoDB for big channels: fan-out wall times
+  are also shown with moto's time replaced by {modelled:.0f} ms per request. "CPU" is the
+  handler's CPU time outside AWS calls (signing, moto and parsing excluded).
+- **API Gateway messages**: every client frame in, every post out and every two-way reply out,
+  in 32 KB units. `$connect`/`$disconnect` are not messages.
+- **CloudWatch Logs**: what the functions print (Powertools EMF metrics and logs) plus
+  ~300 bytes per invocation for Lambda's START/END/REPORT lines, at $0.50 per GB.
+- Fan-out runs against a management API that sleeps 25 ms per post. Channels above 250
+  subscribers go through FanoutQueue (moto SQS FIFO); the queued lanes are then run
+  concurrently, each in its own thread as a separate FanoutFunction invocation (BatchSize 1;
+  Lambda scales out per message group). SQS→Lambda polling delay is not included.
+- Pub/sub (SNS/EventBridge) is off by default in `template.yaml`; the operations table shows
+  the cost with SNS on in its last column.
+- Each operation runs once to warm up (imports, lazy clients), then {repeat} times; units are
+  identical across runs, times are the median run's.
+"""
+
+
+def render(results: r.Results) -> str:
+    m = results.machine
+    repeat = "2" if results.mode == "quick" else "5"
+    parts = [
+        "# Performance and cost",
+        "",
+        "Written by `make bench` (`python -m bench`); do not edit by hand except "
+        "`bench/findings.md`, which is copied in below. Issue #7, with the bench parts of "
+        "#3–#6.",
+        "",
+        f"Latest run: {m['date']}, commit `{m['commit']}`, mode **{results.mode}**, "
+        f"{results.seconds:.0f} s. Machine: {m['nproc']} CPUs ({m['cpu']}), Python "
+        f"{m['python']}, moto {m['moto']}, {m['os']}. Prices: AWS {prices.REGION} on-demand, "
+        f"read {prices.PRICES_READ_ON} (`bench/prices.py`).",
+        "",
+        "## Targets",
+        "",
+        r.targets(results)[0],
+        "",
+        results.findings.strip(),
+        "",
+        METHOD.format(modelled=r.MODELLED_DYNAMODB_MS, repeat=repeat),
+        "## Prices used",
+        "",
+        table(["item", "price"], prices.PRICE_TABLE, "lr"),
+        "",
+        "## Every operation",
+        "",
+        "Per operation: the Lambda invocations it causes, their time, DynamoDB requests and "
+        "units, API Gateway messages (frames in / posts and replies out), queue and event "
+        "requests, and dollars per million operations (total, and above API Gateway's message "
+        "charge).",
+        "",
+        r.operations_table(results.operations, results.operations_sns),
+        "",
+        "Requests in order (key prefixes of the items touched):",
+        "",
+        r.traces(results.operations),
+        "",
+        "## Fan-out (server publish; issue #4)",
+        "",
+        "Server publish (PublishFunction, direct invoke) to N subscribers; management API at "
+        "25 ms per post.",
+        "",
+        r.fanout_table(results.fanout),
+        "",
+        "Dollars per million delivered messages, by component:",
+        "",
+        r.fanout_breakdown(results.fanout),
+        "",
+        "## Channel storage (issue #5)",
+        "",
+        "`hotsock.channelStorageSet` (one key, a changed value), `hotsock.channelStorageGet`, "
+        "and `hotsock.subscribe` with the storage snapshot, on a channel holding K keys "
+        "(~60 B values) watched by O observers.",
+        "",
+        r.scale_table(results.storage),
+        "",
+        "## umdUpdate (issue #6)",
+        "",
+        "Per channel: see the operations table. Propagated (`umdPropagate`) to K subscriptions "
+        "of one connection, every other one a presence channel:",
+        "",
+        r.scale_table(results.umd),
+        "",
+        "## 10,000 connections for a month",
+        "",
+        r.monthly(results.operations),
+        "",
+        "## Cold start",
+        "",
+        "Import time of each handler module in a fresh interpreter (layer on `sys.path`), "
+        f"median of {1 if results.mode == 'quick' else 3} runs, on this machine:",
+        "",
+        r.imports_table(results.imports),
+        "",
+        "Heaviest imports (`-X importtime` self time summed by top-level package, ms):",
+        "",
+    ]
+    for fn, rows in sorted(results.heavy_imports.items()):
+        parts.append(f"- `{fn}`: " + ", ".join(f"{name} {ms:.0f}" for name, ms in rows))
+    parts += [
+        "",
+        f"Package sizes ({results.build_note}):",
+        "",
+        r.sizes_table(results.sizes),
+        "",
+        "## Local round trip (issue #3)",
+        "",
+    ]
+    if results.local:
+        parts += [
+            "`python -m tools.local` as a subprocess; `POST /publish` (Function URL) until the "
+            "last of N `websockets` clients has the frame; the first two publishes warm up.",
+            "",
+            r.local_table(results.local),
+        ]
+    else:
+        parts.append(f"Not measured: {results.local_note}")
+    parts.append("")
+    return "\n".join(parts)

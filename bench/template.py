@@ -1,0 +1,33 @@
+"""What the bench reads from `template.yaml`: each function's folder and MemorySize."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@lru_cache(maxsize=1)
+def function_memory() -> dict[str, int]:
+    """functions/<dir> → MemorySize in MB (the Globals value unless the function overrides)."""
+    from tools.cfn_yaml import load_template
+
+    template = load_template(ROOT / "template.yaml")
+    default = int(template.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
+    memory = {}
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        properties = resource.get("Properties", {})
+        folder = str(properties.get("CodeUri", "")).strip("/").split("/")[-1]
+        memory[folder] = int(properties.get("MemorySize", default))
+    return memory
+
+
+def memory_of(function: str) -> int:
+    return function_memory().get(function, 512)
+
+
+def function_dirs() -> list[str]:
+    return sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
