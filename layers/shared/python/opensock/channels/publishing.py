@@ -7,7 +7,7 @@ publish/broadcast matrix and `scheduleBefore`. A scheduled publish is captured a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from opensock import registry
@@ -75,9 +75,22 @@ def _launch(
     return PublishResult(outgoing.channel, outgoing.event, outgoing.message_id, arn)
 
 
+def _sender_origin(connection: Connection, origin: Origin) -> Origin:
+    """WebSocket publishes report the connection's IP and User-Agent from connect (S §5.7):
+    message events carry no headers."""
+    if origin.trigger != "client.websocket":
+        return origin
+    return replace(
+        origin,
+        source_ip=connection.source_ip or origin.source_ip,
+        user_agent=connection.user_agent or origin.user_agent,
+    )
+
+
 def client_publish(
     connection: Connection, body: Any, origin: Origin, services: Services, *, http: bool = False
 ) -> PublishResult:
+    origin = _sender_origin(connection, origin)
     request = parse_body(ClientPublishRequest, body)
     check_event(request.event)
     check_channel(request.channel)
