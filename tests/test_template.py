@@ -71,8 +71,7 @@ POSTING_FUNCTIONS = frozenset(
     }
 )
 MANAGE_CONNECTIONS_ARN = (
-    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}"
-    ":${Api}/v1/*/@connections/*"
+    "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/v1/*/@connections/*"
 )
 
 # Hotsock's names (SERVER-API §7, §8).
