@@ -45,6 +45,11 @@ def test_echo_when_granted(channel_services: Services) -> None:
     assert event["metadata"]["trigger"] == "client.websocket"
     assert event["metadata"]["connectionId"] == "A"
     assert event["data"]["meta"] == {"uid": "ana", "umd": None}
+    # the connection's values from connect, not the message event's (S §5.7)
+    assert (event["metadata"]["userAgent"], event["metadata"]["sourceIp"]) == (
+        "pytest",
+        "203.0.113.9",
+    )
 
 
 def test_broadcast_without_subscription(channel_services: Services) -> None:
