@@ -21,7 +21,13 @@ from opensock.gateway.events import parse_ws_event
 from opensock.scheduling import parse_at
 from opensock.storage import requests as storage_requests
 from opensock.umd import requests as umd_requests
-from tests.reliability.fuzzing import assert_documented, run_fuzz, through_the_edge
+from tests.reliability.fuzzing import (
+    assert_documented,
+    mutate,
+    run_fuzz,
+    seeds,
+    through_the_edge,
+)
 from tests.reliability.kit import NOW
 from tests.reliability.strategies import (
     events_for,
@@ -31,16 +37,48 @@ from tests.support.events import ws_event
 
 # route -> examples; their sum is reported in docs/reliability.md
 EXAMPLES = {
-    "default": 1600,
-    "subscribe": 900,
-    "unsubscribe": 700,
-    "channel_storage_set": 1200,
-    "channel_storage_get": 700,
-    "channel_storage_list": 600,
-    "umd_update": 800,
-    "umd_http": 500,
-    "server_publish": 1200,
+    "default": 400,
+    "subscribe": 250,
+    "unsubscribe": 150,
+    "channel_storage_set": 350,
+    "channel_storage_get": 150,
+    "channel_storage_list": 200,
+    "umd_update": 200,
+    "umd_http": 150,
+    "server_publish": 350,
 }
+# seeded mutations of a plausible frame, per route (cheap: see fuzzing.mutate)
+MUTATIONS = {
+    "default": 1500,
+    "subscribe": 800,
+    "unsubscribe": 500,
+    "channel_storage_set": 1300,
+    "channel_storage_get": 500,
+    "channel_storage_list": 600,
+    "umd_update": 700,
+    "umd_http": 500,
+    "server_publish": 1300,
+}
+BASES: dict[str, dict[str, Any]] = {
+    "default": {
+        "event": "chat", "channel": "room", "data": {"n": 1},
+        "scheduleExpression": "at(2026-01-05T10:30:00)", "scheduleExpressionTimezone": "UTC",
+    },
+    "subscribe": {"event": "hotsock.subscribe", "channel": "room", "data": {"token": "t.t.t"}},
+    "unsubscribe": {"event": "hotsock.unsubscribe", "channel": "room"},
+    "channel_storage_set": {
+        "event": "hotsock.channelStorageSet", "channel": "room", "key": "k", "data": 1,
+        "scheduleExpression": "at(2026-01-05T10:30:00)", "scheduleExpressionTimezone": "UTC",
+    },
+    "channel_storage_get": {"event": "hotsock.channelStorageGet", "channel": "room", "key": "k"},
+    "channel_storage_list": {"channel": "room", "keys": ["a", "b"], "after": "a"},
+    "umd_update": {"event": "hotsock.umdUpdate", "channel": "room", "data": {"token": "t.t.t"}},
+    "umd_http": {"token": "t.t.t", "channel": "room"},
+    "server_publish": {
+        "event": "chat", "channel": "room", "data": 1, "store": 60, "deduplicationId": "d",
+        "emitPubSubEvent": True, "scheduleExpression": "at(2026-01-05T10:30:00)",
+    },
+}  # fmt: skip
 
 
 def schedule(body: dict[str, Any]) -> None:
@@ -131,11 +169,28 @@ def _route_test(route: str) -> Callable[[], None]:
     return test
 
 
+def _mutation_test(route: str) -> Callable[[], None]:
+    def test() -> None:
+        validate = VALIDATORS[route]
+
+        def check(seed: int) -> None:
+            body = mutate(seed, BASES[route])
+            assert_documented(lambda: validate(through_the_edge(body)))
+
+        run_fuzz(MUTATIONS[route], seeds(), check)
+
+    test.__name__ = f"test_{route}_mutated_frames_never_crash"
+    return test
+
+
 for _route in VALIDATORS:
     globals()[f"test_{_route}_body_validation_never_crashes"] = _route_test(_route)
+    globals()[f"test_{_route}_mutated_frames_never_crash"] = _mutation_test(_route)
 
 
 def test_total_examples_is_at_least_ten_thousand() -> None:
+    from tests.reliability.test_fuzz_handlers import EXAMPLES as HANDLERS
     from tests.reliability.test_fuzz_tokens import EXAMPLES as MORE
 
-    assert sum(EXAMPLES.values()) + sum(MORE.values()) >= 10_000
+    total = sum(EXAMPLES.values()) + sum(MUTATIONS.values()) + sum(MORE.values())
+    assert total + sum(HANDLERS.values()) >= 10_000

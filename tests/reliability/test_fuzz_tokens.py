@@ -29,7 +29,7 @@ from tests.reliability.strategies import (
 from tests.support.events import ws_event
 from tests.support.fakes import FrozenClock
 
-EXAMPLES = {"schedule": 1000, "ws_event": 1000, "token": 500, "claims": 300}
+EXAMPLES = {"schedule": 400, "ws_event": 400, "token": 300, "claims": 200}
 
 
 def fuzz(name: str, strategy: st.SearchStrategy[Any], check: Any) -> None:
