@@ -405,6 +405,8 @@ def test_concurrent_joins_at_the_capacity_edge(local_stack: StackHandle) -> None
 
     async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any], list[str]]:
         # WHEN 20 clients connect at once and all subscribe at once
+        # (the local stack runs one invocation per function at a time, so SubscribeFunction
+        # takes them one by one; the interleaved race is tests/integration/test_subscribe.py's)
         opened = await asyncio.gather(
             *(open_client(stack, _uid("j", n), UMD, PRESENCE_GRANTS) for n in range(20))
         )
