@@ -384,3 +384,48 @@ def test_a_failed_post_mid_fanout_is_counted(
     capsys.readouterr()
     ws(rel_services, "default", {"event": "chat", "channel": "room"}, cid="M0Conn=")
     assert "FanoutFailed" in capsys.readouterr().out
+
+
+# --- FanoutFunction (SQS lanes) --------------------------------------------------------------
+def lane_event(connection_ids: list[str], body: str | None = None) -> dict[str, Any]:
+    from tests.support.events import load_event
+
+    event = load_event("fanout")
+    frame = {"event": "chat", "channel": "room", "data": 1}
+    lane = {"channel": "room", "frame": frame, "connectionIds": connection_ids, "lane": 0}
+    event["Records"][0]["body"] = body if body is not None else json.dumps(lane)
+    return event
+
+
+def test_a_lane_with_gone_and_failing_posts_is_acknowledged_and_counted(
+    rel_services: Services, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gateway = FlakyConnections(failing=set())
+    rel_services.gateway = gateway  # type: ignore[assignment]
+    rel_services.__dict__.pop("fanout", None)
+    grants = {"room": {"subscribe": True}}
+    ids = [f"L{i}Conn=" for i in range(4)]
+    for cid in ids:
+        subscribe(open_connection(rel_services, cid, grants), "room", rel_services)
+    gateway.gone.add("L1Conn=")
+    gateway.failing.add("L2Conn=")
+    capsys.readouterr()
+    result = handler("functions.fanout.app")(
+        lane_event(ids), FakeLambdaContext(), services=rel_services
+    )
+    # the lane is acknowledged (no redelivery, so nobody gets the message twice) ...
+    assert result == {"posted": 2, "gone": 1, "failed": 1}
+    assert "batchItemFailures" not in result
+    # ... the failure is counted, and the gone connection pruned
+    assert "FanoutFailed" in capsys.readouterr().out
+    assert "sub#L1Conn=" not in {item["sk"] for item in table_items(rel_services)}
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_a_poison_lane_raises_so_sqs_retries_then_dead_letters(rel_services: Services) -> None:
+    # BatchSize 1 + RedrivePolicy maxReceiveCount 3 (template.yaml): one poison lane is retried
+    # three times and lands in FanoutDeadLetterQueue without holding up other lanes.
+    with pytest.raises((KeyError, ValueError, TypeError)):
+        handler("functions.fanout.app")(
+            lane_event([], body='{"channel":"room"}'), FakeLambdaContext(), services=rel_services
+        )
