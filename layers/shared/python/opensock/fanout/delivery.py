@@ -1,9 +1,11 @@
 """Delivery: read the recipients once, post concurrently, hand gone connections to a pruner.
 
-Posts run on a bounded thread pool; one failed post never stops the others. A channel with
-more than `batch_size` recipients is split into lanes by a stable hash of the connection id
-(so a connection keeps its lane, and its FIFO order, from one message to the next), shuffled
-within each lane, and sent to the queue; FanoutFunction posts each lane with `deliver_batch`.
+Posts run on a thread pool as wide as a batch (capped at `MAX_POST_WORKERS`), so a batch is
+one round of posts: they wait on the network, and the function is billed while it waits. One
+failed post never stops the others. A channel with more than `batch_size` recipients is split
+into lanes by a stable hash of the connection id (so a connection keeps its lane, and its FIFO
+order, from one message to the next), shuffled within each lane, and sent to the queue;
+FanoutFunction posts each lane with `deliver_batch`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from opensock.models import Subscription
 from opensock.observability import logger
 
 GoneHandler = Callable[[list[str]], int]
+MAX_POST_WORKERS = 250
+"""Post threads per invocation; the management client's connection pool is as large
+(`gateway/connections.py`), so no thread waits for a connection."""
 
 
 class RecipientSource(Protocol):
@@ -56,14 +61,14 @@ class Fanout:
         queue: FanoutQueue | None = None,
         *,
         batch_size: int = 250,
-        workers: int = 32,
+        workers: int = MAX_POST_WORKERS,
         on_gone: GoneHandler | None = None,
     ) -> None:
         self.gateway = gateway
         self._subscriptions = subscriptions
         self._queue = queue
         self._batch_size = batch_size
-        self._workers = workers
+        self._workers = max(1, min(workers, batch_size))
         self.on_gone = on_gone
         self._pool: ThreadPoolExecutor | None = None
 

@@ -26,7 +26,8 @@ class ConnectionGateway(Protocol):
 
 
 class ApiGatewayConnections:
-    def __init__(self, endpoint_url: str, client: Any = None, pool_size: int = 64) -> None:
+    def __init__(self, endpoint_url: str, client: Any = None, pool_size: int = 250) -> None:
+        # pool_size >= fanout.delivery.MAX_POST_WORKERS: every post thread gets a connection.
         self._endpoint_url = endpoint_url
         self._client = client
         self._pool_size = pool_size
