@@ -67,7 +67,8 @@ class Invocation:
     function: str
     event: Any
     started_at: float
-    duration_ms: float = 0.0
+    duration_ms: float | None = None
+    """None while the handler is still running."""
     error: dict[str, Any] | None = None
 
 
@@ -120,12 +121,13 @@ class Invoker:
             log.exception("%s raised (Unhandled)", spec.logical_id)
             raise HandlerError(record.error) from exc
         finally:
-            record.duration_ms = (time.monotonic() - context.started) * 1000
-            if record.duration_ms > spec.timeout * 1000:
+            duration_ms = (time.monotonic() - context.started) * 1000
+            record.duration_ms = duration_ms
+            if duration_ms > spec.timeout * 1000:
                 log.warning(
                     "%s ran %.0f ms, over its %ss Timeout",
                     spec.logical_id,
-                    record.duration_ms,
+                    duration_ms,
                     spec.timeout,
                 )
 

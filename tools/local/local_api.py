@@ -3,7 +3,7 @@
 - `GET /_local/health`: 200 once the stack is ready.
 - `GET /_local/events[?type=hotsock.subscribed]`: recorded pub/sub envelopes, oldest first.
 - `GET /_local/invocations[?function=StreamFunction]`: recent handler invocations (event,
-  start time, duration, error payload), oldest first.
+  start time, duration (`null` while still running), error payload), oldest first.
 """
 
 from __future__ import annotations
