@@ -127,7 +127,12 @@ def test_connect_fails_loudly_when_dynamodb_stays_down(
             "TransactWriteItems",
             {"event": "hotsock.subscribe", "channel": "presence.r"},
         ),
-        ("subscribe", "PutItem", {"event": "hotsock.subscribe", "channel": "room"}),
+        # PutItem + UpdateItem, or one transaction (either way every write path is down)
+        (
+            "subscribe",
+            "PutItem UpdateItem TransactWriteItems",
+            {"event": "hotsock.subscribe", "channel": "room"},
+        ),
         (
             "channel_storage_set",
             "UpdateItem",
@@ -152,7 +157,8 @@ def test_a_persistent_dynamodb_outage_is_an_error_frame_not_a_silent_loss(
     if route == "default":
         subscribe(member, "room", rel_services)
     before = table_items(rel_services)
-    faults.inject(operation, 50, *THROTTLE)
+    for name in operation.split():
+        faults.inject(name, 50, *THROTTLE)
     _, frame = ws(rel_services, route, body, cid="Flt1Conn=")
     faults.clear()
     # THEN the client is told (a generic error frame on the request's channel) ...
