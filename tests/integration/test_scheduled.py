@@ -37,3 +37,33 @@ def test_scheduled_message_arrives_when_fired(channel_services: Services) -> Non
 def test_unknown_kind_is_dropped(channel_services: Services) -> None:
     result = lambda_handler({"kind": "nope"}, FakeLambdaContext(), services=channel_services)
     assert result == {"ran": False}
+
+
+def test_a_failed_firing_is_delivered_by_the_retry_and_a_repeat_is_dropped(
+    channel_services: Services,
+) -> None:
+    # GIVEN a scheduled message whose first firing fails while fanning out
+    conn = open_connection(channel_services, "A", {"c": {"subscribe": True}})
+    subscribe(conn, "c", channel_services)
+    payload = {"channel": "c", "event": "r", "scheduleExpression": "at(2026-01-05T10:01:00)"}
+    publish(payload, FakeLambdaContext(), services=channel_services)
+    captured = channel_services.scheduler.schedules[0][2]  # type: ignore[attr-defined]
+    fanout = channel_services.fanout
+    real_deliver = fanout.deliver
+
+    def broken(job: object) -> object:
+        raise RuntimeError("management API unavailable")
+
+    fanout.deliver = broken  # type: ignore[method-assign]
+    try:
+        lambda_handler(captured, FakeLambdaContext(), services=channel_services)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the failed firing must raise so the Scheduler retries it")
+    fanout.deliver = real_deliver  # type: ignore[method-assign]
+    # WHEN the Scheduler retries, and then fires once more (at-least-once delivery)
+    lambda_handler(captured, FakeLambdaContext(), services=channel_services)
+    lambda_handler(captured, FakeLambdaContext(), services=channel_services)
+    # THEN the subscriber got the message exactly once
+    assert gateway(channel_services).events("A") == ["hotsock.subscribed", "r"]

@@ -344,11 +344,6 @@ def test_a_scheduled_storage_write_firing_twice_is_idempotent(rel_services: Serv
     assert len(updates) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a scheduled publish fired twice (at-least-once Scheduler / async retry) is "
-    "delivered twice; the captured payload has no message id or dedup id",
-)
 def test_a_scheduled_publish_firing_twice_is_delivered_once(rel_services: Services) -> None:
     grants = {
         "room": {
@@ -372,11 +367,6 @@ def test_a_scheduled_publish_firing_twice_is_delivered_once(rel_services: Servic
     assert rel_services.gateway.events("Sch1Conn=").count("chat") == 1  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: a failed post in an in-invocation fan-out is logged but not counted "
-    "(FanoutFailed is emitted only by the SQS worker; STYLE §4.11 asks for a metric)",
-)
 def test_a_failed_post_mid_fanout_is_counted(
     rel_services: Services, capsys: pytest.CaptureFixture[str]
 ) -> None:

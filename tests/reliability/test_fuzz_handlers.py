@@ -271,12 +271,6 @@ def test_client_http_api_refuses_unparseable_bodies(
     assert (status, reply["error"]["code"]) == (400, "INVALID_MESSAGE")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a Lambda-invoke publish whose data holds a lone surrogate raises "
-    "UnicodeEncodeError (FunctionError, retried by async invokers) instead of returning "
-    "INVALID_MESSAGE (channels/names.py check_data -> jsoncodec.size_bytes)",
-)
 def test_server_publish_invoke_refuses_a_lone_surrogate(rel_services: Services) -> None:
     from tests.reliability.drive import handler
     from tests.support.fakes import FakeLambdaContext

@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from opensock.observability import logger, metrics
+from opensock.observability import count, logger, metrics
 from opensock.services import Services, get_services
 
 T = TypeVar("T")
@@ -22,6 +22,11 @@ def lambda_entry(handler: EntryHandler[T]) -> Callable[..., T]:
     @metrics.log_metrics
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: Any, services: Services | None = None) -> T:
-        return handler(event, services or get_services())
+        try:
+            return handler(event, services or get_services())
+        except Exception:
+            logger.exception("invocation failed; the invoker retries it")
+            count("InvocationFailed")
+            raise
 
     return lambda_handler

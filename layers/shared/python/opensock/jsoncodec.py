@@ -19,6 +19,15 @@ def size_bytes(value: JsonValue) -> int:
     return len(dumps(value).encode("utf-8"))
 
 
+def is_valid_unicode(value: JsonValue) -> bool:
+    """False when a string in the value holds a lone surrogate (it cannot be UTF-8 encoded)."""
+    try:
+        dumps(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def loads(text: str | bytes) -> JsonValue:
     return json.loads(text)
 

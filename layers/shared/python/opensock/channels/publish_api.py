@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opensock.channels.publishing import server_publish
-from opensock.errors import AppError, NotFoundError
+from opensock.errors import AppError, InvalidMessageError, NotFoundError
 from opensock.gateway.http import (
     HttpRequest,
     HttpResult,
@@ -19,6 +19,7 @@ from opensock.gateway.http import (
     parse_http_event,
     run_http,
 )
+from opensock.jsoncodec import is_valid_unicode
 from opensock.models import Origin
 from opensock.observability import count
 
@@ -47,6 +48,8 @@ def handle_publish(event: Any, services: Services, request_id: str | None) -> An
     if is_http_event(event):
         return run_http(lambda request: _http_publish(request, services), parse_http_event(event))
     try:
+        if not is_valid_unicode(event):
+            raise InvalidMessageError("payload holds a string that is not valid Unicode")
         result = server_publish(event, Origin("server.lambda", request_id=request_id), services)
     except AppError as err:
         if err.status >= 500:

@@ -68,7 +68,12 @@ def _launch(
     if at is None:
         deliver(outgoing, origin, services)
         return result
-    payload = {"kind": "publish", "request": outgoing.to_json(), "origin": origin_to_json(origin)}
+    payload = {
+        "kind": "publish",
+        "request": outgoing.to_json(),
+        "origin": origin_to_json(origin),
+        "scheduleId": new_message_id(),  # lets a repeated firing be recognised (at-least-once)
+    }
     timezone = request.schedule_expression_timezone or "UTC"
     arn = services.scheduler.schedule(at, timezone, payload)
     count("PublishScheduled")

@@ -25,7 +25,7 @@ from opensock.frames import Frame
 from opensock.gateway.connections import ConnectionGateway
 from opensock.jsoncodec import dumps
 from opensock.models import Subscription
-from opensock.observability import logger
+from opensock.observability import count, logger
 
 GoneHandler = Callable[[list[str]], int]
 MAX_POST_WORKERS = 250
@@ -80,6 +80,8 @@ class Fanout:
             return FanoutReport(recipients=len(ids), batches=len(batches))
         report = self.post_all(job.frame, ids)
         self._prune(report)
+        if report.failed:  # the SQS worker counts its own lanes (fanout/worker.py)
+            count("FanoutFailed", report.failed)
         return report
 
     def deliver_batch(self, batch: FanoutBatch) -> FanoutReport:
@@ -102,10 +104,10 @@ class Fanout:
         return [cid for cid in ids if cid != job.exclude_connection_id]
 
     def lanes(self, job: FanoutJob, ids: Sequence[str]) -> list[FanoutBatch]:
-        count = math.ceil(len(ids) / self._batch_size)
-        lanes: list[list[str]] = [[] for _ in range(count)]
+        lane_count = math.ceil(len(ids) / self._batch_size)
+        lanes: list[list[str]] = [[] for _ in range(lane_count)]
         for cid in ids:
-            lanes[zlib.crc32(cid.encode()) % count].append(cid)
+            lanes[zlib.crc32(cid.encode()) % lane_count].append(cid)
         batches = []
         for number, lane in enumerate(lanes):
             random.shuffle(lane)

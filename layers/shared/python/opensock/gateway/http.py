@@ -178,6 +178,11 @@ def function_url_entry(
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: Any, services: Services | None = None) -> T:
         request_id = getattr(context, "aws_request_id", None)
-        return handler(event, services or get_services(), request_id)
+        try:
+            return handler(event, services or get_services(), request_id)
+        except Exception:
+            logger.exception("invocation failed")
+            count("InvocationFailed")
+            raise
 
     return lambda_handler

@@ -39,3 +39,8 @@ class DedupTable:
                 return False
             raise
         return True
+
+    def release(self, deduplication_id: str) -> None:
+        """Forget a claim (its work failed, so a retry must not be dropped as a repeat)."""
+        key = to_item({"pk": f"dedup#{deduplication_id}", "sk": "dedup"})
+        (self._client or dynamodb_client()).delete_item(TableName=self._table, Key=key)
