@@ -14,7 +14,7 @@ from opensock.jsoncodec import loads
 from opensock.services import Services
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
-from tests.support.fakes import FakeLambdaContext
+from tests.support.fakes import FakeLambdaContext, FakePublisher
 from tests.support.tokens import mint
 
 
@@ -218,5 +218,72 @@ def test_request_counts(channel_services: Services) -> None:
     call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "presence.p"})
     presence = counter.by_operation()
     print("subscribe standard", standard, "presence", presence)
-    assert sum(standard.values()) == 4
-    assert presence["TransactWriteItems"] == 1
+    # GetItem connection + one transaction (connection check, subscription, count) + the
+    # consistent count read for pub/sub's channelUpdated (pub/sub is on here)
+    assert standard == {"GetItem": 2, "TransactWriteItems": 1}
+    # + member Query before the transaction, and the fan-out Query of the member frame
+    assert presence == {"GetItem": 2, "Query": 2, "TransactWriteItems": 1}
+
+
+def test_request_counts_without_pubsub(channel_services: Services) -> None:
+    # GIVEN pub/sub off (the template's default), so no count is read back
+    channel_services.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
+    open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
+    counter = count_dynamodb(channel_services)
+    # WHEN the connection subscribes to a standard channel
+    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "std"})
+    # THEN it is the connection read and one transaction
+    assert counter.by_operation() == {"GetItem": 1, "TransactWriteItems": 1}
+
+
+def _cancel_first(services: Services, codes: list[str]) -> list[int]:
+    """Make the next TransactWriteItems fail once with these cancellation reason codes."""
+    from botocore.exceptions import ClientError
+
+    client = services.subscriptions.client
+    real = client.transact_write_items
+    calls: list[int] = []
+
+    def transact(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["TransactItems"]))
+        if len(calls) == 1:
+            error = {
+                "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+                "CancellationReasons": [{"Code": code} for code in codes],
+            }
+            raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+        return real(**kwargs)
+
+    client.transact_write_items = transact
+    return calls
+
+
+@pytest.mark.parametrize("channel", ["std", "presence.p"])
+def test_a_transaction_conflict_is_retried(channel_services: Services, channel: str) -> None:
+    # GIVEN the first subscription transaction cancelled by a concurrent transaction
+    open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
+    calls = _cancel_first(channel_services, ["None", "TransactionConflict", "None"])
+    # WHEN the connection subscribes
+    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": channel})
+    # THEN the write is retried and the subscription is there, counted once
+    assert len(calls) == 2
+    assert channel_services.subscriptions.get(channel, "A") is not None
+    assert channel_services.channel_meta.subscriptions_count(channel) == 1
+    assert gateway(channel_services).frames["A"][0]["event"] == "hotsock.subscribed"
+
+
+@pytest.mark.parametrize("channel", ["std", "presence.p"])
+def test_a_connection_gone_before_the_write_gets_nothing(
+    channel_services: Services, channel: str
+) -> None:
+    # GIVEN a connection whose record disappears between the route's read and the write
+    connection = open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
+    channel_services.connections.delete("A")
+    # WHEN the subscribe goes on with the connection it read
+    result = subscribe(connection, channel, channel_services)
+    # THEN nothing is written, counted or posted
+    assert result is None
+    assert channel_services.subscriptions.get(channel, "A") is None
+    assert channel_services.channel_meta.subscriptions_count(channel) == 0
+    assert channel_services.presence.members(channel) == []
+    assert gateway(channel_services).frames.get("A", []) == []

@@ -1,7 +1,8 @@
 """Membership writes: a subscription joining or leaving a channel, and what it announces.
 
-Standard channels: one conditional put/delete plus the count. Presence channels: one
-transaction (subscription, member item, meta) retried on a concurrent member change, then
+Standard channels: a join is one transaction (connection still live, subscription, count),
+a leave a conditional delete plus the count. Presence channels: one transaction
+(subscription, member item, meta) retried on a concurrent member change, then
 member frames to the other subscribers. `announce` returns the pub/sub events so a caller
 leaving many channels (disconnect) can emit them in batches.
 """
@@ -43,12 +44,19 @@ def _count_after(sub: Subscription, services: Services) -> int | None:
 
 
 def join(sub: Subscription, services: Services) -> MembershipChange:
-    """Persist a new subscription (AlreadySubscribed / capacity errors propagate)."""
+    """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
+
+    The write is one transaction that also checks the connection is live: ConnectionGoneError
+    means `$disconnect` ran first and nothing was written.
+    """
     if not is_presence(sub.channel):
-        services.subscriptions.put(sub)
-        if sub.omit_from_count:
-            return MembershipChange(sub)
-        return MembershipChange(sub, services.channel_meta.add_subscriptions(sub.channel, 1))
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                services.subscriptions.join(sub)
+            except ConflictError:
+                continue
+            return MembershipChange(sub, _count_after(sub, services))
+        raise ConflictError("channel too busy")
     for _ in range(MAX_ATTEMPTS):
         states = services.presence.members(sub.channel)
         now = services.clock()

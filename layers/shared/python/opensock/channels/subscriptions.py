@@ -1,8 +1,8 @@
 """Subscribe and unsubscribe (PROTOCOL §7.1, §7.2), including auto-subscribe on connect.
 
 Errors carry the channel exactly as the client sent it (Q-ERR-3). A subscription is written
-with the connection's `expiresAt`; after it is persisted the connection record is read again,
-and a subscription that raced the connection's disconnect is removed at once (no orphan).
+with the connection's `expiresAt`, in a transaction that checks the connection record is still
+live: a subscribe that races the connection's disconnect writes nothing (no orphan).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from opensock.channels import membership
 from opensock.channels.names import is_presence
 from opensock.errors import (
     AppError,
+    ConnectionGoneError,
     InvalidSubscribeTokenError,
     InvalidTokenError,
     NotSubscribedError,
@@ -119,19 +120,18 @@ def subscribe(
 ) -> Subscription | None:
     """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub.
 
-    Returns None when the connection disappeared meanwhile (the subscription is undone).
+    Returns None when the connection disappeared meanwhile (nothing was written).
     """
     try:
         sub, claims = _prepare(connection, requested, token, services, auto)
         _consume(claims, sub, services)
         change = membership.join(sub, services)
+    except ConnectionGoneError:
+        count("SubscribeConnectionGone")
+        return None
     except AppError as err:
         err.channel = requested
         raise
-    if services.connections.get(connection.connection_id) is None:
-        membership.leave(sub, services)
-        count("SubscribeRaceUndone")
-        return None
     frame = frames.subscribed(sub, change.members, auto_subscribed=auto)
     services.gateway.post(connection.connection_id, frame)
     for path in registry.AFTER_SUBSCRIBE:

@@ -9,6 +9,18 @@ from opensock.store.client import dynamodb_client
 from opensock.store.codec import from_item, to_item, to_value
 
 
+def count_update(table_name: str, channel: str, delta: int) -> dict[str, Any]:
+    """The `subscriptionsCount` change as a transaction item (no condition)."""
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": to_item({"pk": keys.channel_pk(channel), "sk": keys.CHANNEL_META_SK}),
+            "UpdateExpression": "ADD subscriptionsCount :d",
+            "ExpressionAttributeValues": {":d": to_value(delta)},
+        }
+    }
+
+
 class ChannelMetaTable:
     def __init__(self, table_name: str, client: Any = None) -> None:
         self._table = table_name

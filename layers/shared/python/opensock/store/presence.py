@@ -1,8 +1,9 @@
 """Presence member items (`member#{uid}`) and their atomic writes with the subscription.
 
-A join or leave is one TransactWriteItems: the subscription put/delete, the member item
-(conditional on the version read), and the channel meta (`presenceBytes`, with the capacity
-condition `presenceBytes <= :limit - :delta` on joins that grow the list, plus the count).
+A join or leave is one TransactWriteItems: (joins) a check that the connection is still live,
+the subscription put/delete, the member item (conditional on the version read), and the
+channel meta (`presenceBytes`, with the capacity condition `presenceBytes <= :limit - :delta`
+on joins that grow the list, plus the count).
 """
 
 from __future__ import annotations
@@ -10,13 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from opensock.channels.presence import MemberChange, MemberState
-from opensock.errors import AlreadySubscribedError, ConflictError, PresenceCapacityReachedError
+from opensock.errors import (
+    AlreadySubscribedError,
+    ConflictError,
+    ConnectionGoneError,
+    PresenceCapacityReachedError,
+)
 from opensock.jsoncodec import dumps, loads
 from opensock.models import Subscription
 from opensock.store import keys
 from opensock.store.client import dynamodb_client
 from opensock.store.codec import from_item, to_item, to_value
-from opensock.store.subscriptions import put_condition, subscription_item
+from opensock.store.subscriptions import (
+    CONDITION_FAILED,
+    connection_check,
+    put_condition,
+    subscription_item,
+)
 
 
 def _member_item(channel: str, state: MemberState) -> dict[str, Any]:
@@ -113,23 +124,30 @@ class PresenceTable:
     def join(self, sub: Subscription, change: MemberChange, now: float) -> None:
         """Write subscription + member + meta atomically.
 
-        Raises AlreadySubscribedError, PresenceCapacityReachedError, or ConflictError when the
-        member item changed since it was read (the caller re-reads and retries).
+        The transaction also checks the connection record is still live. Raises
+        ConnectionGoneError (nothing written), AlreadySubscribedError,
+        PresenceCapacityReachedError, or ConflictError when the member item changed since it
+        was read (the caller re-reads and retries).
         """
         if change.bytes_delta > self.limit:
             raise PresenceCapacityReachedError(channel=sub.channel)
         put = {"TableName": self._table, "Item": subscription_item(sub), **put_condition(now)}
+        member = self.member_write(sub.channel, change)
         items = [
+            connection_check(self._table, sub.connection_id, now),
             {"Put": put},
-            self.member_write(sub.channel, change),
+            *([member] if member is not None else []),
             self.meta_write(sub.channel, change, 0 if sub.omit_from_count else 1),
         ]
-        reasons = self._transact([item for item in items if item is not None])
+        reasons = self._transact(items)
         if reasons is None:
             return
-        if reasons[0] == "ConditionalCheckFailed":
+        if reasons[0] == CONDITION_FAILED:
+            raise ConnectionGoneError(sub.connection_id)
+        if reasons[1] == CONDITION_FAILED:
             raise AlreadySubscribedError(channel=sub.channel)
-        if reasons[-1] == "ConditionalCheckFailed" and reasons[1] != "ConditionalCheckFailed":
+        member_failed = member is not None and reasons[2] == CONDITION_FAILED
+        if reasons[-1] == CONDITION_FAILED and not member_failed:
             raise PresenceCapacityReachedError(channel=sub.channel)
         raise ConflictError("presence member changed")
 

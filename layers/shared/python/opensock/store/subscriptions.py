@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from opensock.clock import Clock, system_clock
-from opensock.errors import AlreadySubscribedError
+from opensock.errors import AlreadySubscribedError, ConflictError, ConnectionGoneError
 from opensock.jsoncodec import dumps, loads
 from opensock.models import Subscription
 from opensock.store import keys
+from opensock.store.channels import count_update
 from opensock.store.client import dynamodb_client
 from opensock.store.codec import from_item, to_item, to_value
 
@@ -66,6 +67,31 @@ def put_condition(now: float) -> dict[str, Any]:
     }
 
 
+def connection_check(table_name: str, connection_id: str, now: float) -> dict[str, Any]:
+    """Transaction item: the connection record exists and has not expired (no `$disconnect`)."""
+    key = to_item({"pk": keys.connection_pk(connection_id), "sk": keys.CONNECTION_SK})
+    return {
+        "ConditionCheck": {
+            "TableName": table_name,
+            "Key": key,
+            "ConditionExpression": "attribute_exists(pk) AND #ttl > :now",
+            "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {":now": to_value(int(now))},
+        }
+    }
+
+
+def cancellation_codes(exc: Exception) -> list[str] | None:
+    """A cancelled transaction's reason codes, one per item in order; None for other errors."""
+    response = getattr(exc, "response", {})
+    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
+
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
 class SubscriptionTable:
     def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
         self._table = table_name
@@ -82,7 +108,8 @@ class SubscriptionTable:
         return to_item({"pk": keys.channel_pk(channel), "sk": keys.subscription_sk(connection_id)})
 
     def put(self, sub: Subscription) -> None:
-        """Persist a new subscription; AlreadySubscribedError if a live one exists."""
+        """Persist a subscription item alone (not counted, connection not checked); for a
+        client subscribing use `join`. AlreadySubscribedError if a live one exists."""
         from botocore.exceptions import ClientError
 
         try:
@@ -93,6 +120,33 @@ class SubscriptionTable:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise AlreadySubscribedError(channel=sub.channel) from exc
             raise
+
+    def join(self, sub: Subscription) -> None:
+        """Persist a new subscription and count it, in one transaction that also checks the
+        connection is still there (so a racing `$disconnect` leaves no orphan).
+
+        Raises ConnectionGoneError (nothing written), AlreadySubscribedError if a live
+        subscription exists, ConflictError when a concurrent transaction touched the same items
+        (the caller retries).
+        """
+        from botocore.exceptions import ClientError
+
+        now = self._clock()
+        put = {"TableName": self._table, "Item": subscription_item(sub), **put_condition(now)}
+        items = [connection_check(self._table, sub.connection_id, now), {"Put": put}]
+        if not sub.omit_from_count:
+            items.append(count_update(self._table, sub.channel, 1))
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            codes = cancellation_codes(exc)
+            if codes is None:
+                raise
+            if codes[:1] == [CONDITION_FAILED]:
+                raise ConnectionGoneError(sub.connection_id) from exc
+            if codes[1:2] == [CONDITION_FAILED]:
+                raise AlreadySubscribedError(channel=sub.channel) from exc
+            raise ConflictError("subscription write conflicted") from exc
 
     def get(self, channel: str, connection_id: str) -> Subscription | None:
         response = self.client.get_item(
