@@ -162,3 +162,21 @@ def test_snapshot_posts_observed_live_entries(rig: Services, connections: FakeCo
             "meta": {"uid": None, "umd": None},
         }
     ]
+
+
+@pytest.mark.parametrize("subscribed", [False, True])
+def test_a_get_is_one_batch_read(rig: Services, subscribed: bool) -> None:
+    from tests.support.channels import count_dynamodb
+
+    # GIVEN a stored entry, and a reader subscribed to the channel or not
+    server_set(rig, key="rules", data={"rounds": 3})
+    if subscribed:
+        reader = rig.connections.get("reader")
+        assert reader is not None
+        subscribe(rig, reader, LOBBY)
+    counter = count_dynamodb(rig)
+    # WHEN the reader gets the entry
+    answer = get(rig, "rules")
+    # THEN connection, subscription and entry came in one BatchGetItem
+    assert answer["data"] == {"rounds": 3}
+    assert counter.by_operation() == {"BatchGetItem": 1}

@@ -174,6 +174,7 @@ def test_an_internal_error_frame_is_generic(
         raise RuntimeError(f"boom {token} {kit.hs_secret.decode()}")
 
     monkeypatch.setattr(rel_services.subscriptions, "put", explode)
+    monkeypatch.setattr(rel_services.subscriptions, "join", explode)
     monkeypatch.setattr(rel_services.presence, "join", explode, raising=False)
     body = {"event": "hotsock.subscribe", "channel": "room", "data": {"token": token}}
     # WHEN the route crashes

@@ -39,9 +39,17 @@ def handle_default(request: WsRequest, services: Services) -> Frame | None:
 
 def publish_from_socket(request: WsRequest, services: Services) -> None:
     """A client publish (§7.3): fire-and-forget; refusals become `hotsock.error` frames."""
+    from opensock.auth.grants import is_valid_channel_name
     from opensock.channels.publishing import client_publish
 
-    connection = services.connections.get(request.connection_id)
+    channel = request.body.get("channel") if isinstance(request.body, dict) else None
+    reads = None
+    if isinstance(channel, str) and is_valid_channel_name(channel):
+        # the connection and its subscription in one batch read
+        reads = services.client_reader.read(request.connection_id, channel)
+        connection = reads.connection
+    else:  # the publish is refused after this read anyway
+        connection = services.connections.get(request.connection_id)
     if connection is None:
         raise PublishPermissionDeniedError("connection is not open")
-    client_publish(connection, request.body, request.origin(), services)
+    client_publish(connection, request.body, request.origin(), services, reads=reads)

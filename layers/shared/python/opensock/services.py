@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from opensock.store.channels import ChannelMetaTable
     from opensock.store.connections import ConnectionTable, UsedTokenTable
     from opensock.store.dedup import DedupTable
+    from opensock.store.prefetch import ClientReader
     from opensock.store.presence import PresenceTable
     from opensock.store.storage import StorageTable
     from opensock.store.subscriptions import SubscriptionTable
@@ -109,6 +110,12 @@ class Services:
         from opensock.store.subscriptions import SubscriptionTable
 
         return SubscriptionTable(self.settings.table_name, clock=self.clock)
+
+    @cached_property
+    def client_reader(self) -> ClientReader:
+        from opensock.store.prefetch import ClientReader
+
+        return ClientReader(self.settings.table_name, clock=self.clock)
 
     @cached_property
     def channel_meta(self) -> ChannelMetaTable:

@@ -28,6 +28,7 @@ from opensock.scheduling import parse_at
 
 if TYPE_CHECKING:
     from opensock.services import Services
+    from opensock.store.prefetch import ClientReads
 
 MAX_STORE_SECONDS = 3_155_695_200
 
@@ -49,13 +50,14 @@ class PublishResult:
 
 
 def _target(
-    connection: Connection, requested: str, services: Services
+    connection: Connection, requested: str, services: Services, reads: ClientReads | None
 ) -> tuple[str, Subscription | None]:
     """The real channel and the connection's subscription to it (aliases resolved)."""
+    subscriptions = reads.subscriptions(services.subscriptions) if reads else services.subscriptions
     channel, _ = permissions_for(connection).resolve_channel(requested)
-    sub = services.subscriptions.get(channel, connection.connection_id)
+    sub = subscriptions.get(channel, connection.connection_id)
     if sub is None and channel == requested and requested not in connection.grants:
-        aliased = services.subscriptions.find_by_alias(connection.connection_id, requested)
+        aliased = subscriptions.find_by_alias(connection.connection_id, requested)
         if aliased is not None:
             return aliased.channel, aliased
     return channel, sub
@@ -93,14 +95,21 @@ def _sender_origin(connection: Connection, origin: Origin) -> Origin:
 
 
 def client_publish(
-    connection: Connection, body: Any, origin: Origin, services: Services, *, http: bool = False
+    connection: Connection,
+    body: Any,
+    origin: Origin,
+    services: Services,
+    *,
+    http: bool = False,
+    reads: ClientReads | None = None,
 ) -> PublishResult:
+    """`reads`: the connection and its subscription, if the caller read them in one batch."""
     origin = _sender_origin(connection, origin)
     request = parse_body(ClientPublishRequest, body)
     check_event(request.event)
     check_channel(request.channel)
     check_data(request.data)
-    channel, sub = _target(connection, request.channel, services)
+    channel, sub = _target(connection, request.channel, services, reads)
     perms = permissions_for(connection)
     if sub is not None:
         from opensock.auth.permissions import Permissions

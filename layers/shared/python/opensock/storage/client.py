@@ -23,6 +23,7 @@ from opensock.storage.scheduled import check_schedule_before, resolve_schedule, 
 
 if TYPE_CHECKING:
     from opensock.services import Services
+    from opensock.store.prefetch import ClientReads
 
 MAX_PAGE = 100
 
@@ -39,15 +40,22 @@ def _access(
     connection: Connection,
     services: Services,
     needs: tuple[str, StorageDirective] | None = None,
+    reads: ClientReads | None = None,
 ) -> ClientAccess:
-    return client_access(connection, channel, services.subscriptions, needs)
+    subscriptions = reads.subscriptions(services.subscriptions) if reads else services.subscriptions
+    return client_access(connection, channel, subscriptions, needs)
 
 
 def client_set(
-    request: SetRequest, connection: Connection, origin: Origin, services: Services
+    request: SetRequest,
+    connection: Connection,
+    origin: Origin,
+    services: Services,
+    reads: ClientReads | None = None,
 ) -> SetResult:
+    """`reads`: the connection's first reads, if the caller made them in one batch."""
     at = resolve_schedule(request.schedule, services.clock())  # a 400 comes before a 403
-    access = _access(request.channel, connection, services, (request.key, "set"))
+    access = _access(request.channel, connection, services, (request.key, "set"), reads)
     channel, key = access.channel, request.key
     if not access.can(key, "set"):
         raise StorageSetPermissionDeniedError(channel=request.channel)
@@ -71,11 +79,18 @@ def client_set(
     return SetResult(channel, outcome=outcome)
 
 
-def client_get(request: GetRequest, connection: Connection, services: Services) -> Frame:
-    access = _access(request.channel, connection, services, (request.key, "get"))
+def client_get(
+    request: GetRequest,
+    connection: Connection,
+    services: Services,
+    reads: ClientReads | None = None,
+) -> Frame:
+    access = _access(request.channel, connection, services, (request.key, "get"), reads)
     if not access.can(request.key, "get"):
         raise StorageGetPermissionDeniedError(channel=request.channel)
-    entry = services.storage_entries.get(access.channel, request.key, services.clock())
+    read, entry = reads.entry_of(access.channel, request.key) if reads else (False, None)
+    if not read:
+        entry = services.storage_entries.get(access.channel, request.key, services.clock())
     count("ChannelStorageRead")
     return frames.data(access.channel, request.key, entry)
 

@@ -18,13 +18,17 @@ from opensock.storage.requests import parse_get, parse_set
 
 if TYPE_CHECKING:
     from opensock.services import Services
+    from opensock.store.prefetch import ClientReads
 
 
-def _connection(request: WsRequest, services: Services) -> Connection:
-    connection = services.connections.get(request.connection_id)
-    if connection is None:
+def _read(
+    request: WsRequest, channel: str, services: Services, key: str | None = None
+) -> tuple[Connection, ClientReads]:
+    """The connection and its subscription (and the entry `key`) in one batch read."""
+    reads = services.client_reader.read(request.connection_id, channel, key)
+    if reads.connection is None:
         raise UnauthorizedError("unknown connection")
-    return connection
+    return reads.connection, reads
 
 
 def websocket_origin(request: WsRequest, connection: Connection) -> Origin:
@@ -40,10 +44,11 @@ def websocket_origin(request: WsRequest, connection: Connection) -> Origin:
 
 def websocket_set(request: WsRequest, services: Services) -> SetResult:
     body = parse_set(request.body)
-    connection = _connection(request, services)
-    return client_set(body, connection, websocket_origin(request, connection), services)
+    connection, reads = _read(request, body.channel, services)
+    return client_set(body, connection, websocket_origin(request, connection), services, reads)
 
 
 def websocket_get(request: WsRequest, services: Services) -> Frame:
     body = parse_get(request.body)
-    return client_get(body, _connection(request, services), services)
+    connection, reads = _read(request, body.channel, services, body.key)
+    return client_get(body, connection, services, reads)

@@ -31,7 +31,7 @@ def _connection_item(connection: Connection) -> dict[str, Any]:
     )
 
 
-def _connection(values: dict[str, Any]) -> Connection:
+def connection_from(values: dict[str, Any]) -> Connection:
     return Connection(
         connection_id=values["pk"].removeprefix("conn#"),
         uid=values.get("uid"),
@@ -77,7 +77,7 @@ class ConnectionTable:
         values = from_item(response["Item"])
         if not keys.is_live(values.get(keys.TTL_ATTRIBUTE), self._clock()):
             return None
-        return _connection(values)
+        return connection_from(values)
 
     def delete(self, connection_id: str) -> Connection | None:
         """Remove the record; returns what it held (None if it was already gone)."""
@@ -86,7 +86,7 @@ class ConnectionTable:
         )
         if "Attributes" not in response:
             return None
-        return _connection(from_item(response["Attributes"]))
+        return connection_from(from_item(response["Attributes"]))
 
     def set_umd(self, connection_id: str, umd: Any) -> Connection | None:
         """Replace the connection's default umd; returns the record as it was before."""
@@ -105,7 +105,7 @@ class ConnectionTable:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return _connection(from_item(response["Attributes"]))
+        return connection_from(from_item(response["Attributes"]))
 
 
 MAX_TTL = 10**11
