@@ -12,7 +12,6 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from opensock.clock import Clock, system_clock
-from opensock.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from opensock.auth.tokens import TokenVerifier
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from opensock.invoker import FunctionInvoker
     from opensock.pubsub.publisher import EventPublisher
     from opensock.scheduling import Scheduler
+    from opensock.settings import Settings
     from opensock.storage.writes import StorageWriter
     from opensock.store.channels import ChannelMetaTable
     from opensock.store.connections import ConnectionTable, UsedTokenTable
@@ -182,4 +182,6 @@ class Services:
 @lru_cache(maxsize=1)
 def get_services() -> Services:
     """The default Services of this container (settings from the environment)."""
+    from opensock.settings import get_settings  # builds the pydantic model: first request only
+
     return Services(get_settings())

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from opensock.auth import rules
-from opensock.auth.claims import Claims
 from opensock.auth.grants import ChannelGrant
 from opensock.auth.layers import GrantLayers, MatchingEntries
+
+if TYPE_CHECKING:
+    from opensock.auth.claims import Claims
 
 ChannelDirective = Literal["subscribe", "getInfo", "omitFromSubCount", "umdUpdate"]
 MessageDirective = Literal["publish", "broadcast", "echo", "emitPubSubEvent"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from opensock.channels.requests import ChannelFrame, SubscribeFrame, parse_body
 from opensock.channels.subscriptions import subscribe, unsubscribe
 from opensock.errors import InvalidMessageError, SubscribePermissionDeniedError
 from opensock.frames import Frame
@@ -15,6 +14,8 @@ if TYPE_CHECKING:
 
 
 def subscribe_from_socket(request: WsRequest, services: Services) -> None:
+    from opensock.channels.requests import SubscribeFrame, parse_body  # pydantic: first request
+
     try:
         frame = parse_body(SubscribeFrame, request.body)
     except InvalidMessageError as err:
@@ -30,5 +31,7 @@ def subscribe_from_socket(request: WsRequest, services: Services) -> None:
 
 
 def unsubscribe_from_socket(request: WsRequest, services: Services) -> Frame:
+    from opensock.channels.requests import ChannelFrame, parse_body
+
     frame = parse_body(ChannelFrame, request.body)
     return unsubscribe(request.connection_id, frame.channel, services)

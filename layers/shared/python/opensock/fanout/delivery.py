@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from opensock.auth.permissions import Permissions
 from opensock.errors import ConnectionGoneError
 from opensock.fanout.jobs import FanoutBatch, FanoutJob
 from opensock.frames import Frame
@@ -91,6 +90,8 @@ class Fanout:
 
     def recipients(self, job: FanoutJob) -> list[str]:
         if job.audience.kind == "observers":
+            from opensock.auth.permissions import Permissions  # storage fan-outs only
+
             key = job.audience.key or ""
             ids = [
                 sub.connection_id
