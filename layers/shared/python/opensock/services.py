@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from opensock.store.presence import PresenceTable
     from opensock.store.storage import StorageTable
     from opensock.store.subscriptions import SubscriptionTable
-    from opensock.umd.store import UmdTable
+    from opensock.store.umd import UmdTable
 
 
 class Services:
@@ -174,7 +174,7 @@ class Services:
     # --- umd updates (issue #6) -------------------------------------------------------------
     @cached_property
     def umd_table(self) -> UmdTable:
-        from opensock.umd.store import UmdTable
+        from opensock.store.umd import UmdTable
 
         return UmdTable(self.settings.table_name, self.presence)
 

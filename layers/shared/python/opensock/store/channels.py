@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item, to_value
 
 
@@ -21,17 +21,7 @@ def count_update(table_name: str, channel: str, delta: int) -> dict[str, Any]:
     }
 
 
-class ChannelMetaTable:
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class ChannelMetaTable(TableAdapter):
     def _key(self, channel: str) -> dict[str, Any]:
         return to_item({"pk": keys.channel_pk(channel), "sk": keys.CHANNEL_META_SK})
 

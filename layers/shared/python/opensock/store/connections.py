@@ -8,7 +8,7 @@ from opensock.clock import Clock, system_clock
 from opensock.jsoncodec import dumps, loads
 from opensock.models import Connection
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item, to_value
 
 
@@ -47,19 +47,12 @@ def connection_from(values: dict[str, Any]) -> Connection:
     )
 
 
-class ConnectionTable:
+class ConnectionTable(TableAdapter):
     """Connection records: one item per open connection, expiring with the connection."""
 
     def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._clock = clock
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def _key(self, connection_id: str) -> dict[str, Any]:
         return to_item({"pk": keys.connection_pk(connection_id), "sk": keys.CONNECTION_SK})
@@ -112,17 +105,13 @@ MAX_TTL = 10**11
 """Year 5138: any later `exp` is stored as this (DynamoDB numbers have 38 digits)."""
 
 
-class UsedTokenTable:
+class UsedTokenTable(TableAdapter):
     """Single-use token ids (`jti`), each recorded by one conditional write until its `exp`."""
-
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self._table = table_name
-        self._client = client
 
     def claim(self, jti: str, expires_at: int) -> bool:
         from botocore.exceptions import ClientError
 
-        client = self._client or dynamodb_client()
+        client = self.client
         # A far-future `exp` (10**40) is not a DynamoDB number; past MAX_TTL it is kept forever.
         ttl = min(expires_at, MAX_TTL)
         item = {"pk": keys.jti_pk(jti), "sk": keys.JTI_SK, keys.TTL_ATTRIBUTE: ttl}

@@ -6,14 +6,13 @@ from typing import Any
 
 from opensock.clock import Clock, system_clock
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import to_item, to_value
 
 
-class DedupTable:
+class DedupTable(TableAdapter):
     def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._clock = clock
 
     def claim(self, deduplication_id: str, window_seconds: int) -> bool:
@@ -27,7 +26,7 @@ class DedupTable:
             keys.TTL_ATTRIBUTE: now + window_seconds,
         }
         try:
-            (self._client or dynamodb_client()).put_item(
+            self.client.put_item(
                 TableName=self._table,
                 Item=to_item(item),
                 ConditionExpression="attribute_not_exists(pk) OR #ttl <= :now",
@@ -43,4 +42,4 @@ class DedupTable:
     def release(self, deduplication_id: str) -> None:
         """Forget a claim (its work failed, so a retry must not be dropped as a repeat)."""
         key = to_item({"pk": f"dedup#{deduplication_id}", "sk": "dedup"})
-        (self._client or dynamodb_client()).delete_item(TableName=self._table, Key=key)
+        self.client.delete_item(TableName=self._table, Key=key)

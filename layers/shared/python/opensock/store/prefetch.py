@@ -16,7 +16,7 @@ from opensock.clock import Clock, system_clock
 from opensock.models import Connection, Subscription
 from opensock.storage.model import StorageEntry
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item
 from opensock.store.connections import connection_from
 from opensock.store.storage import entry_from_item
@@ -63,17 +63,10 @@ class _Prefetched:
         return found
 
 
-class ClientReader:
+class ClientReader(TableAdapter):
     def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._clock = clock
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def read(self, connection_id: str, channel: str, storage_key: str | None = None) -> ClientReads:
         wanted = {

@@ -20,7 +20,7 @@ from opensock.errors import (
 from opensock.jsoncodec import dumps, loads
 from opensock.models import Subscription
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item, to_value
 from opensock.store.subscriptions import (
     CONDITION_FAILED,
@@ -57,17 +57,10 @@ def _member_state(values: dict[str, Any]) -> MemberState:
     )
 
 
-class PresenceTable:
+class PresenceTable(TableAdapter):
     def __init__(self, table_name: str, client: Any = None, limit: int = 102_400) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self.limit = limit
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def members(self, channel: str) -> list[MemberState]:
         """Every member item of the channel, read strongly consistent."""

@@ -17,7 +17,7 @@ from opensock.models import Member, Origin
 from opensock.storage.model import StorageEntry, WriteResult
 from opensock.storage.values import canonical, parse
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item, to_value
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -82,18 +82,8 @@ def _update_expression(values: dict[str, Any]) -> tuple[str, dict[str, str], dic
     return expression, names, bound
 
 
-class StorageTable:
+class StorageTable(TableAdapter):
     """The StorageRepository over DynamoDB (low-level client, typed attribute values)."""
-
-    def __init__(self, table_name: str, client: Any = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def _key(self, channel: str, key: str) -> dict[str, Any]:
         return to_item({"pk": keys.channel_pk(channel), "sk": keys.storage_sk(key)})

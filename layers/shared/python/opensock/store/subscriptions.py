@@ -16,7 +16,7 @@ from opensock.jsoncodec import dumps, loads
 from opensock.models import Subscription
 from opensock.store import keys
 from opensock.store.channels import count_update
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item, to_value
 
 LIVE_FILTER = "#ttl > :now"
@@ -92,17 +92,10 @@ def cancellation_codes(exc: Exception) -> list[str] | None:
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
-class SubscriptionTable:
+class SubscriptionTable(TableAdapter):
     def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._clock = clock
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def _key(self, channel: str, connection_id: str) -> dict[str, Any]:
         return to_item({"pk": keys.channel_pk(channel), "sk": keys.subscription_sk(connection_id)})

@@ -13,9 +13,16 @@ from dataclasses import dataclass, replace
 
 from opensock.channels import presence
 from opensock.channels.presence import MemberChange, MemberState
-from opensock.errors import PresenceCapacityReachedError
+from opensock.errors import ConflictError, PresenceCapacityReachedError
 from opensock.jsoncodec import JsonValue
 from opensock.models import Member, Subscription
+
+
+class SubscriptionGoneError(ConflictError):
+    """The subscription was removed (or expired) since it was read."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__("subscription is gone", channel=channel)
 
 
 @dataclass(frozen=True)

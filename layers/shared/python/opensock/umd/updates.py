@@ -24,9 +24,8 @@ from opensock.observability import count
 from opensock.pubsub.messages import PubSubEvent, connection_event
 from opensock.umd import authorization
 from opensock.umd.announce import member_updates, same_json
-from opensock.umd.plan import SubscriptionUpdate, check_capacity, plan_update
+from opensock.umd.plan import SubscriptionGoneError, SubscriptionUpdate, check_capacity, plan_update
 from opensock.umd.requests import UmdUpdateRequest
-from opensock.umd.store import SubscriptionGoneError
 
 if TYPE_CHECKING:
     from opensock.services import Services

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from opensock.errors import ConflictError, PresenceCapacityReachedError
-from opensock.umd.store import SubscriptionGoneError, Write, _batches, _cancellation
+from opensock.store.umd import Write, _batches, _cancellation
+from opensock.umd.plan import SubscriptionGoneError
 
 
 def group(channel: str, *kinds: str) -> list[Write]:

@@ -17,22 +17,15 @@ from typing import TYPE_CHECKING, Any
 from opensock.errors import ConflictError, PresenceCapacityReachedError
 from opensock.jsoncodec import dumps
 from opensock.store import keys
-from opensock.store.client import dynamodb_client
+from opensock.store.client import TableAdapter
 from opensock.store.codec import to_item, to_value
-from opensock.umd.plan import SubscriptionUpdate
+from opensock.umd.plan import SubscriptionGoneError, SubscriptionUpdate
 
 if TYPE_CHECKING:
     from opensock.store.presence import PresenceTable
 
 MAX_TRANSACTION_ITEMS = 100
 FAILED = "ConditionalCheckFailed"
-
-
-class SubscriptionGoneError(ConflictError):
-    """The subscription was removed (or expired) since it was read."""
-
-    def __init__(self, channel: str) -> None:
-        super().__init__("subscription is gone", channel=channel)
 
 
 @dataclass(frozen=True)
@@ -43,17 +36,10 @@ class Write:
     request: dict[str, Any]
 
 
-class UmdTable:
+class UmdTable(TableAdapter):
     def __init__(self, table_name: str, presence: PresenceTable, client: Any = None) -> None:
-        self._table = table_name
+        super().__init__(table_name, client)
         self._presence = presence
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def apply(self, updates: Sequence[SubscriptionUpdate], now: float) -> None:
         """Write the updates; SubscriptionGoneError / ConflictError (re-read and retry) or
