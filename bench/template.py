@@ -1,4 +1,4 @@
-"""What the bench reads from `template.yaml`: each function's folder and MemorySize."""
+"""What the bench reads from `template.yaml`: each function's MemorySize and the log settings."""
 
 from __future__ import annotations
 
@@ -23,6 +23,20 @@ def function_memory() -> dict[str, int]:
         folder = str(properties.get("CodeUri", "")).strip("/").split("/")[-1]
         memory[folder] = int(properties.get("MemorySize", default))
     return memory
+
+
+PLATFORM_LOG_BYTES = 300
+"""START, END and REPORT lines Lambda writes per invocation when system logs are at INFO."""
+
+
+@lru_cache(maxsize=1)
+def platform_log_bytes() -> int:
+    """Bytes of Lambda platform lines per invocation: none when `SystemLogLevel` is WARN+."""
+    from tools.cfn_yaml import load_template
+
+    globals_ = load_template(ROOT / "template.yaml").get("Globals", {}).get("Function", {})
+    level = str(globals_.get("LoggingConfig", {}).get("SystemLogLevel", "INFO")).upper()
+    return 0 if level in {"WARN", "ERROR", "FATAL"} else PLATFORM_LOG_BYTES
 
 
 def memory_of(function: str) -> int:

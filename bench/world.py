@@ -32,13 +32,11 @@ from moto import mock_aws  # noqa: E402
 
 from bench.cost import Invocation, Usage  # noqa: E402
 from bench.meter import Meter  # noqa: E402
-from bench.template import memory_of  # noqa: E402
+from bench.template import memory_of, platform_log_bytes  # noqa: E402
 from tests.support.fakes import FakeConnections, FakeInvoker, FakeLambdaContext  # noqa: E402
 
 QUEUE_NAME = "opensock-bench-fanout.fifo"
 TWO_WAY = "MESSAGE"
-LAMBDA_PLATFORM_LOG_BYTES = 300
-"""START, END and REPORT lines Lambda writes to CloudWatch Logs for every invocation."""
 
 
 class CountingStream:
@@ -179,7 +177,7 @@ class World:
         target = usage if usage is not None else self.meter.usage
         with self.lock:
             target.invocations.append(Invocation(function, memory_of(function), wall_ms, cpu_ms))
-            target.log_bytes += LAMBDA_PLATFORM_LOG_BYTES
+            target.log_bytes += platform_log_bytes()
             context = event.get("requestContext", {}) if isinstance(event, dict) else {}
             if context.get("eventType") == TWO_WAY:
                 target.messages_in += 1
