@@ -382,10 +382,12 @@ def test_request_counts_propagated(channel_services: Services, presence_channels
     counter = count_dynamodb(channel_services)
     # WHEN a propagated connection-level update
     assert call(channel_services, "A", token) == {}
-    # THEN GetItem connection, Query gsi1, per presence channel a member Query and a fan-out
-    # Query, one transaction for every subscription, one UpdateItem for the connection
+    # THEN GetItem connection, Query gsi1, one consistent BatchGetItem of the subscriptions
+    # (gsi1 ∪ the connection's `channels` set), per presence channel a member Query and a
+    # fan-out Query, one transaction for every subscription, one UpdateItem for the connection
     assert counter.by_operation() == {
         "GetItem": 1,
+        "BatchGetItem": 1,
         "Query": 1 + 2 * presence_channels,
         "TransactWriteItems": 1,
         "UpdateItem": 1,

@@ -113,7 +113,7 @@ def close_connection(request: WsRequest, services: Services) -> Connection | Non
     count("Disconnected")
     from opensock.channels.cleanup import leave_all
 
-    events = leave_all(connection.connection_id, services)
+    events = leave_all(connection.connection_id, services, connection.channels)
     if services.pubsub.enabled:
         events.append(connection_event("hotsock.disconnected", connection, services.clock()))
         services.pubsub.emit(events)

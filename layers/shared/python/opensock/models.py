@@ -37,6 +37,9 @@ class Connection:
     user_agent: str | None = None
     keep_alive: bool = False
     heartbeat_timeout: int | None = None
+    channels: frozenset[str] = frozenset()
+    """Real names of the channels it subscribed to, recorded atomically by each subscribe.
+    A superset: unsubscribing leaves the name (docs/decisions.md); `$disconnect` reads it."""
 
     @property
     def identity(self) -> Member:

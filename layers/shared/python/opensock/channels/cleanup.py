@@ -8,7 +8,7 @@ second `GoneException` on `GET @connections/{id}`; then its record is removed to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from opensock.channels import membership
@@ -20,10 +20,17 @@ if TYPE_CHECKING:
     from opensock.services import Services
 
 
-def leave_all(connection_id: str, services: Services) -> list[PubSubEvent]:
-    """Remove every subscription of the connection; returns the pub/sub events to emit."""
+def leave_all(
+    connection_id: str, services: Services, recorded: Iterable[str] = ()
+) -> list[PubSubEvent]:
+    """Remove every subscription of the connection; returns the pub/sub events to emit.
+
+    `recorded` is the `channels` set of the connection's deleted item: a subscription committed
+    just before the delete is in it even when gsi1 does not list it yet. Each subscription is
+    read strongly consistent first; a name with no subscription (unsubscribed) is skipped.
+    """
     events: list[PubSubEvent] = []
-    for sub in services.subscriptions.list_for_connection(connection_id):
+    for sub in services.subscriptions.current_for_connection(connection_id, recorded):
         try:
             change = membership.leave(sub, services)
         except ConflictError:
@@ -48,8 +55,10 @@ def prune_gone(connection_ids: Sequence[str], services: Services) -> int:
         if not _confirmed_gone(connection_id, services):
             count("GoneUnconfirmed")
             continue
-        events = leave_all(connection_id, services)
+        # Record first, as on `$disconnect`: later subscribes fail, and its `channels` set says
+        # what to clean up.
         closed = services.connections.delete(connection_id)
+        events = leave_all(connection_id, services, closed.channels if closed else ())
         if closed is not None:  # died without $disconnect: emit it on API Gateway's behalf
             events.append(connection_event("hotsock.disconnected", closed, services.clock()))
         membership.emit(events, services)

@@ -1,6 +1,7 @@
 """Membership writes: a subscription joining or leaving a channel, and what it announces.
 
-Standard channels: a join is one transaction (connection still live, subscription, count),
+Standard channels: a join is one transaction (connection still live and recording the
+channel, subscription, count),
 a leave a conditional delete plus the count. Presence channels: one transaction
 (subscription, member item, meta) retried on a concurrent member change, then
 member frames to the other subscribers. `announce` returns the pub/sub events so a caller
@@ -43,16 +44,17 @@ def _count_after(sub: Subscription, services: Services) -> int | None:
     return services.channel_meta.subscriptions_count(sub.channel, consistent=True)
 
 
-def join(sub: Subscription, services: Services) -> MembershipChange:
+def join(sub: Subscription, services: Services, *, record: bool = True) -> MembershipChange:
     """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
 
     The write is one transaction that also checks the connection is live: ConnectionGoneError
-    means `$disconnect` ran first and nothing was written.
+    means `$disconnect` ran first and nothing was written. With `record` it also adds the
+    channel to the connection item's `channels` set, which `$disconnect` cleans up from.
     """
     if not is_presence(sub.channel):
         for _ in range(MAX_ATTEMPTS):
             try:
-                services.subscriptions.join(sub)
+                services.subscriptions.join(sub, record=record)
             except ConflictError:
                 continue
             return MembershipChange(sub, _count_after(sub, services))
@@ -62,7 +64,7 @@ def join(sub: Subscription, services: Services) -> MembershipChange:
         now = services.clock()
         change = presence.join_change(presence.find(states, sub.uid), sub, now)
         try:
-            services.presence.join(sub, change, now)
+            services.presence.join(sub, change, now, record=record)
         except ConflictError:
             continue
         members = presence.members_after(states, change)

@@ -2,7 +2,9 @@
 
 Errors carry the channel exactly as the client sent it (Q-ERR-3). A subscription is written
 with the connection's `expiresAt`, in a transaction that checks the connection record is still
-live: a subscribe that races the connection's disconnect writes nothing (no orphan).
+live: a subscribe that races the connection's disconnect writes nothing (no orphan). The same
+transaction records the channel in the connection item's `channels` set, so `$disconnect` finds
+it even while gsi1 lags; past `RECORDED_CHANNELS_MAX_BYTES` names it stops recording (gsi1 alone).
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ if TYPE_CHECKING:
     from opensock.services import Services
 
 from opensock.auth.grants import is_valid_channel_name
+
+RECORDED_CHANNELS_MAX_BYTES = 4096
+"""Budget of the connection item's `channels` set (names are never removed, docs/decisions.md):
+every client request reads the connection item, so its size is bounded."""
+
+
+def _records(connection: Connection, channel: str) -> bool:
+    """Whether this subscribe adds `channel` to the connection's `channels` set."""
+    if channel in connection.channels:
+        return True
+    used = sum(len(name.encode()) for name in connection.channels)
+    return used + len(channel.encode()) <= RECORDED_CHANNELS_MAX_BYTES
 
 
 def _token_claims(token: str | None, connection: Connection, services: Services) -> Claims | None:
@@ -125,7 +139,7 @@ def subscribe(
     try:
         sub, claims = _prepare(connection, requested, token, services, auto)
         _consume(claims, sub, services)
-        change = membership.join(sub, services)
+        change = membership.join(sub, services, record=_records(connection, sub.channel))
     except ConnectionGoneError:
         count("SubscribeConnectionGone")
         return None

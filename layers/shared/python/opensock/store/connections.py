@@ -27,6 +27,8 @@ def _connection_item(connection: Connection) -> dict[str, Any]:
             "userAgent": connection.user_agent,
             "keepAlive": connection.keep_alive,
             "heartbeatTimeout": connection.heartbeat_timeout,
+            # DynamoDB has no empty set: a new connection's item has no `channels` at all.
+            keys.CHANNELS_ATTRIBUTE: set(connection.channels) or None,
         }
     )
 
@@ -44,6 +46,7 @@ def connection_from(values: dict[str, Any]) -> Connection:
         user_agent=values.get("userAgent"),
         keep_alive=bool(values.get("keepAlive", False)),
         heartbeat_timeout=values.get("heartbeatTimeout"),
+        channels=frozenset(values.get(keys.CHANNELS_ATTRIBUTE, ())),
     )
 
 

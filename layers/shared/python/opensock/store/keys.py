@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 TTL_ATTRIBUTE = "expiresAt"
+CHANNELS_ATTRIBUTE = "channels"
+"""The connection item's string set of the channels it subscribed to."""
 GSI1 = "gsi1"
 
 CONNECTION_SK = "conn"

@@ -1,9 +1,9 @@
 """Presence member items (`member#{uid}`) and their atomic writes with the subscription.
 
-A join or leave is one TransactWriteItems: (joins) a check that the connection is still live,
-the subscription put/delete, the member item (conditional on the version read), and the
-channel meta (`presenceBytes`, with the capacity condition `presenceBytes <= :limit - :delta`
-on joins that grow the list, plus the count).
+A join or leave is one TransactWriteItems: (joins) the connection still live, recording the
+channel in its `channels` set, the subscription put/delete, the member item (conditional on
+the version read), and the channel meta (`presenceBytes`, with the capacity condition
+`presenceBytes <= :limit - :delta` on joins that grow the list, plus the count).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from opensock.store.client import TableAdapter
 from opensock.store.codec import from_item, to_item, to_value
 from opensock.store.subscriptions import (
     CONDITION_FAILED,
-    connection_check,
+    connection_claim,
     put_condition,
     subscription_item,
 )
@@ -114,10 +114,13 @@ class PresenceTable(TableAdapter):
             update["ExpressionAttributeValues"][":max"] = to_value(self.limit - delta)
         return {"Update": update}
 
-    def join(self, sub: Subscription, change: MemberChange, now: float) -> None:
+    def join(
+        self, sub: Subscription, change: MemberChange, now: float, *, record: bool = True
+    ) -> None:
         """Write subscription + member + meta atomically.
 
-        The transaction also checks the connection record is still live. Raises
+        The transaction also checks the connection record is still live and, with `record`,
+        adds the channel to its `channels` set (`connection_claim`). Raises
         ConnectionGoneError (nothing written), AlreadySubscribedError,
         PresenceCapacityReachedError, or ConflictError when the member item changed since it
         was read (the caller re-reads and retries).
@@ -126,8 +129,9 @@ class PresenceTable(TableAdapter):
             raise PresenceCapacityReachedError(channel=sub.channel)
         put = {"TableName": self._table, "Item": subscription_item(sub), **put_condition(now)}
         member = self.member_write(sub.channel, change)
+        channel = sub.channel if record else None
         items = [
-            connection_check(self._table, sub.connection_id, now),
+            connection_claim(self._table, sub.connection_id, now, channel),
             {"Put": put},
             *([member] if member is not None else []),
             self.meta_write(sub.channel, change, 0 if sub.omit_from_count else 1),

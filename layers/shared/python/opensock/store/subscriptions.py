@@ -1,13 +1,14 @@
 """Subscription items: `chan#{channel}` / `sub#{cid}`, found by connection through `gsi1`.
 
 Reads every feature may use: `list_subscribers` (one paginated, eventually consistent query of
-live items), `get` (consistent) and `list_for_connection` (GSI). `recipient_ids` is the fan-out
-read: the same query projected to the sort key only.
+live items), `get` (consistent), `list_for_connection` (GSI, eventually consistent) and
+`current_for_connection` (consistent: the connection item's `channels` set plus the GSI).
+`recipient_ids` is the fan-out read: the same query projected to the sort key only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opensock.clock import Clock, system_clock
@@ -67,18 +68,29 @@ def put_condition(now: float) -> dict[str, Any]:
     }
 
 
-def connection_check(table_name: str, connection_id: str, now: float) -> dict[str, Any]:
-    """Transaction item: the connection record exists and has not expired (no `$disconnect`)."""
+def connection_claim(
+    table_name: str, connection_id: str, now: float, record: str | None
+) -> dict[str, Any]:
+    """Transaction item: the connection record exists and has not expired (no `$disconnect`).
+
+    With `record`, an Update that also adds the channel to the record's `channels` set, so the
+    `DeleteItem` of `$disconnect` returns every committed subscription's channel (gsi1 lags);
+    without, a ConditionCheck. Same write units: a ConditionCheck bills a write of the item.
+    """
     key = to_item({"pk": keys.connection_pk(connection_id), "sk": keys.CONNECTION_SK})
-    return {
-        "ConditionCheck": {
-            "TableName": table_name,
-            "Key": key,
-            "ConditionExpression": "attribute_exists(pk) AND #ttl > :now",
-            "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
-            "ExpressionAttributeValues": {":now": to_value(int(now))},
-        }
+    body: dict[str, Any] = {
+        "TableName": table_name,
+        "Key": key,
+        "ConditionExpression": "attribute_exists(pk) AND #ttl > :now",
+        "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE},
+        "ExpressionAttributeValues": {":now": to_value(int(now))},
     }
+    if record is None:
+        return {"ConditionCheck": body}
+    body["UpdateExpression"] = "ADD #channels :channel"
+    body["ExpressionAttributeNames"]["#channels"] = keys.CHANNELS_ATTRIBUTE
+    body["ExpressionAttributeValues"][":channel"] = to_value({record})
+    return {"Update": body}
 
 
 def cancellation_codes(exc: Exception) -> list[str] | None:
@@ -114,9 +126,10 @@ class SubscriptionTable(TableAdapter):
                 raise AlreadySubscribedError(channel=sub.channel) from exc
             raise
 
-    def join(self, sub: Subscription) -> None:
+    def join(self, sub: Subscription, *, record: bool = True) -> None:
         """Persist a new subscription and count it, in one transaction that also checks the
-        connection is still there (so a racing `$disconnect` leaves no orphan).
+        connection is still there (so a racing `$disconnect` leaves no orphan) and, with
+        `record`, adds the channel to the connection's `channels` set.
 
         Raises ConnectionGoneError (nothing written), AlreadySubscribedError if a live
         subscription exists, ConflictError when a concurrent transaction touched the same items
@@ -126,7 +139,8 @@ class SubscriptionTable(TableAdapter):
 
         now = self._clock()
         put = {"TableName": self._table, "Item": subscription_item(sub), **put_condition(now)}
-        items = [connection_check(self._table, sub.connection_id, now), {"Put": put}]
+        channel = sub.channel if record else None
+        items = [connection_claim(self._table, sub.connection_id, now, channel), {"Put": put}]
         if not sub.omit_from_count:
             items.append(count_update(self._table, sub.channel, 1))
         try:
@@ -149,6 +163,26 @@ class SubscriptionTable(TableAdapter):
         if values is None or not keys.is_live(values.get(keys.TTL_ATTRIBUTE), self._clock()):
             return None
         return subscription_from(values)
+
+    def get_many(self, connection_id: str, channels: Iterable[str]) -> list[Subscription]:
+        """The connection's live subscriptions to these channels, read strongly consistent
+        (one BatchGetItem per 100 keys), in the order given; missing ones are left out."""
+        wanted = list(dict.fromkeys(channels))
+        pending = [self._key(channel, connection_id) for channel in wanted]
+        found: dict[str, Subscription] = {}
+        now = self._clock()
+        while pending:
+            response = self.client.batch_get_item(
+                RequestItems={self._table: {"Keys": pending[:100], "ConsistentRead": True}}
+            )
+            for item in response["Responses"].get(self._table, []):
+                values = from_item(item)
+                if keys.is_live(values.get(keys.TTL_ATTRIBUTE), now):
+                    sub = subscription_from(values)
+                    found[sub.channel] = sub
+            unprocessed = response.get("UnprocessedKeys", {}).get(self._table, {})
+            pending = unprocessed.get("Keys", []) + pending[100:]
+        return [found[channel] for channel in wanted if channel in found]
 
     def delete(self, channel: str, connection_id: str) -> Subscription | None:
         """Remove the subscription; returns what it held (None if there was none)."""
@@ -206,6 +240,18 @@ class SubscriptionTable(TableAdapter):
             },
         )
         return [subscription_from(values) for values in items]
+
+    def current_for_connection(
+        self, connection_id: str, recorded: Iterable[str]
+    ) -> list[Subscription]:
+        """Every live subscription of the connection, read strongly consistent.
+
+        The channels are the union of `recorded` (the connection item's `channels` set, which
+        no index lag can hide) and what gsi1 lists (subscriptions the set does not hold: written
+        before it existed, or past its size budget); each is then read from the base table.
+        """
+        indexed = [sub.channel for sub in self.list_for_connection(connection_id)]
+        return self.get_many(connection_id, [*indexed, *sorted(recorded)])
 
     def find_by_alias(self, connection_id: str, alias: str) -> Subscription | None:
         """The connection's subscription carrying this alias (subscribe-token aliases)."""

@@ -86,7 +86,8 @@ def update_connection(connection: Connection, claims: Claims, services: Services
     if claims.user_metadata_propagate is True:
 
         def reload(gone: frozenset[str]) -> list[Subscription]:
-            subs = services.subscriptions.list_for_connection(cid)
+            # Consistent: a subscription committed a moment ago may not be in gsi1 yet.
+            subs = services.subscriptions.current_for_connection(cid, connection.channels)
             return [sub for sub in subs if sub.channel not in gone]
 
         updates = _write(reload(frozenset()), reload, claims, services)

@@ -1,0 +1,224 @@
+"""gsi1 lag: a subscription committed just before `$disconnect` is still cleaned up.
+
+gsi1 is eventually consistent, so a subscribe whose transaction committed a few ms before the
+connection's delete may be missing from the index. Each subscribe also records its channel in
+the connection item's `channels` set, in the same transaction; the delete returns the set
+atomically. These tests simulate the lag deterministically: `list_for_connection` (the gsi1
+query) answers nothing for the leaving connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from functions.disconnect.app import lambda_handler as disconnect_handler
+from functions.umd_update.app import lambda_handler as umd_handler
+from opensock.channels.subscriptions import RECORDED_CHANNELS_MAX_BYTES, subscribe, unsubscribe
+from opensock.fanout import FanoutJob
+from opensock.jsoncodec import loads
+from opensock.models import Subscription
+from opensock.services import Services
+from opensock.store import keys
+from opensock.store.codec import to_item
+from opensock.store.subscriptions import connection_claim
+from tests.support.channels import gateway, open_connection, pubsub
+from tests.support.events import ws_event
+from tests.support.fakes import FakeLambdaContext
+from tests.support.tokens import mint
+
+ROOM = "presence.room"
+STD = "std"
+GRANTS = {"presence.*": {"subscribe": True}, STD: {"subscribe": True}}
+
+
+def lagging_index(services: Services, monkeypatch: pytest.MonkeyPatch, cid: str) -> list[str]:
+    """gsi1 has not caught up with any of `cid`'s subscriptions; returns the queried ids."""
+    real = services.subscriptions.list_for_connection
+    queried: list[str] = []
+
+    def list_for_connection(connection_id: str) -> list[Subscription]:
+        queried.append(connection_id)
+        return [] if connection_id == cid else real(connection_id)
+
+    monkeypatch.setattr(services.subscriptions, "list_for_connection", list_for_connection)
+    return queried
+
+
+@pytest.fixture
+def sam_and_leo(channel_services: Services) -> Services:
+    """SAM on the presence room; LEO joins it and a standard channel, then events are cleared."""
+    services = channel_services
+    subscribe(open_connection(services, "SAM", GRANTS, uid="sam"), ROOM, services)
+    leo = open_connection(services, "LEO", GRANTS, uid="leo")
+    subscribe(leo, ROOM, services)
+    subscribe(leo, STD, services)
+    assert services.channel_meta.subscriptions_count(ROOM) == 2
+    assert services.channel_meta.subscriptions_count(STD) == 1
+    pubsub(services).envelopes.clear()
+    return services
+
+
+def member_uids(services: Services) -> list[str]:
+    return [state.uid for state in services.presence.members(ROOM)]
+
+
+def unsubscribed_ids(services: Services) -> list[tuple[str, str]]:
+    events = pubsub(services).of_type("hotsock.unsubscribed")
+    return sorted((e["data"]["channel"], e["data"]["connectionId"]) for e in events)
+
+
+def assert_leo_left(services: Services) -> None:
+    """LEO's member is gone, SAM was told, counts are back, pub/sub saw both unsubscribes."""
+    assert member_uids(services) == ["sam"]
+    assert gateway(services).events("SAM")[-1] == "hotsock.memberRemoved"
+    assert services.channel_meta.subscriptions_count(ROOM) == 1  # SAM's only
+    assert services.channel_meta.subscriptions_count(STD) == 0
+    assert services.subscriptions.get(ROOM, "LEO") is None
+    assert services.subscriptions.get(STD, "LEO") is None
+    assert unsubscribed_ids(services) == [(ROOM, "LEO"), (STD, "LEO")]
+    assert len(pubsub(services).of_type("hotsock.memberRemoved")) == 1
+    assert pubsub(services).envelopes[-1]["type"] == "hotsock.disconnected"
+
+
+def disconnect(services: Services, cid: str) -> None:
+    event = ws_event("disconnect", connection_id=cid)
+    disconnect_handler(event, FakeLambdaContext(), services=services)
+
+
+def test_subscribe_records_the_channel_on_the_connection(sam_and_leo: Services) -> None:
+    leo = sam_and_leo.connections.get("LEO")
+    assert leo is not None
+    assert leo.channels == {ROOM, STD}
+
+
+def test_disconnect_during_index_lag_leaves_no_ghost_member(
+    sam_and_leo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN gsi1 does not list LEO's subscriptions yet
+    queried = lagging_index(sam_and_leo, monkeypatch, "LEO")
+    # WHEN LEO disconnects
+    disconnect(sam_and_leo, "LEO")
+    # THEN the index was asked (and lagged), and the `channels` set still cleaned everything up
+    assert queried == ["LEO"]
+    assert_leo_left(sam_and_leo)
+
+
+def test_prune_during_index_lag_leaves_no_ghost_member(
+    sam_and_leo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN LEO died without `$disconnect` (410, confirmed) and gsi1 lags
+    queried = lagging_index(sam_and_leo, monkeypatch, "LEO")
+    gateway(sam_and_leo).gone.add("LEO")
+    # WHEN a fan-out on the standard channel meets the 410
+    report = sam_and_leo.fanout.deliver(FanoutJob(STD, {"event": "x", "channel": STD}))
+    # THEN LEO is pruned from both channels, record included, from the `channels` set
+    assert (report.gone, report.pruned) == (["LEO"], 1)
+    assert queried == ["LEO"]
+    assert sam_and_leo.connections.get("LEO") is None
+    assert_leo_left(sam_and_leo)
+
+
+def test_umd_propagation_during_index_lag_reaches_every_channel(
+    sam_and_leo: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN gsi1 does not list LEO's subscriptions yet
+    queried = lagging_index(sam_and_leo, monkeypatch, "LEO")
+    token = mint(
+        {"uid": "leo", "umd": "new", "umdUpdate": True, "umdPropagate": True},
+        scope="umd",
+        now=sam_and_leo.clock(),
+    )
+    body = {"event": "hotsock.umdUpdate", "data": {"token": token}}
+    # WHEN LEO updates its connection-level umd with umdPropagate
+    event = ws_event("umd_update", connection_id="LEO", body=body)
+    response = umd_handler(event, FakeLambdaContext(), services=sam_and_leo)
+    # THEN both subscriptions carry it, and SAM saw LEO's new umd in the room
+    assert "body" not in response or loads(response["body"]) == {}
+    assert queried == ["LEO"]
+    for channel in (ROOM, STD):
+        sub = sam_and_leo.subscriptions.get(channel, "LEO")
+        assert sub is not None and sub.umd == "new"
+    frames = [
+        f for f in gateway(sam_and_leo).frames["SAM"] if f["event"] == "hotsock.memberUpdated"
+    ]
+    assert frames[-1]["data"]["member"] == {"uid": "leo", "umd": "new"}
+
+
+def test_a_channel_left_earlier_is_skipped_on_disconnect(sam_and_leo: Services) -> None:
+    # GIVEN LEO unsubscribed from the standard channel (its name stays in the `channels` set)
+    unsubscribe("LEO", STD, sam_and_leo)
+    leo = sam_and_leo.connections.get("LEO")
+    assert leo is not None and STD in leo.channels
+    pubsub(sam_and_leo).envelopes.clear()
+    # WHEN LEO disconnects
+    disconnect(sam_and_leo, "LEO")
+    # THEN only the room is left, once; the standard channel's count is not touched again
+    assert unsubscribed_ids(sam_and_leo) == [(ROOM, "LEO")]
+    assert sam_and_leo.channel_meta.subscriptions_count(STD) == 0
+    assert member_uids(sam_and_leo) == ["sam"]
+
+
+def test_past_the_budget_the_index_still_cleans_up(channel_services: Services) -> None:
+    # GIVEN a connection whose `channels` set already holds the whole budget
+    services = channel_services
+    full = frozenset(f"{i:015d}" for i in range(RECORDED_CHANNELS_MAX_BYTES // 15))
+    conn = open_connection(services, "BIG", GRANTS, uid="big")
+    conn = replace(conn, channels=full)
+    services.connections.put(conn)
+    # WHEN it subscribes to one more channel
+    assert subscribe(conn, STD, services) is not None
+    # THEN the name is not recorded (the item stays bounded) and the subscription is counted
+    stored = services.connections.get("BIG")
+    assert stored is not None and stored.channels == full
+    assert services.channel_meta.subscriptions_count(STD) == 1
+    # AND `$disconnect` finds it through gsi1 (also how items from before the set are found)
+    disconnect(services, "BIG")
+    assert services.subscriptions.get(STD, "BIG") is None
+    assert services.channel_meta.subscriptions_count(STD) == 0
+
+
+def test_a_subscribe_after_disconnect_does_not_recreate_the_connection(
+    channel_services: Services,
+) -> None:
+    # GIVEN the connection's record deleted between the route's read and the transaction
+    conn = open_connection(channel_services, "GONE", GRANTS, uid="g")
+    channel_services.connections.delete("GONE")
+    # WHEN it subscribes (standard and presence)
+    for channel in (STD, ROOM):
+        assert subscribe(conn, channel, channel_services) is None
+    # THEN the conditional Update wrote nothing: no connection item, no subscription
+    key = to_item({"pk": keys.connection_pk("GONE"), "sk": keys.CONNECTION_SK})
+    raw: dict[str, Any] = channel_services.connections.client.get_item(
+        TableName=channel_services.settings.table_name, Key=key, ConsistentRead=True
+    )
+    assert "Item" not in raw
+    assert channel_services.subscriptions.get(STD, "GONE") is None
+    assert member_uids(channel_services) == []
+
+
+def test_connection_claim_records_or_only_checks() -> None:
+    update = connection_claim("T", "C", 100.0, "presence.x")["Update"]
+    assert update["UpdateExpression"] == "ADD #channels :channel"
+    assert update["ExpressionAttributeValues"][":channel"] == {"SS": ["presence.x"]}
+    assert update["ConditionExpression"] == "attribute_exists(pk) AND #ttl > :now"
+    check = connection_claim("T", "C", 100.0, None)["ConditionCheck"]
+    assert check["ConditionExpression"] == update["ConditionExpression"]
+    assert "UpdateExpression" not in check
+
+
+def test_consistent_reads_page_past_a_hundred_keys(channel_services: Services) -> None:
+    # GIVEN 120 subscriptions of one connection, and one name without a subscription
+    services = channel_services
+    conn = open_connection(services, "MANY", GRANTS)
+    names = [f"c{i:03d}" for i in range(120)]
+    for name in names:
+        services.subscriptions.put(
+            Subscription(name, "MANY", None, None, services.clock(), conn.expires_at)
+        )
+    # WHEN they are read by key (two BatchGetItem pages)
+    found = services.subscriptions.get_many("MANY", [*reversed(names), "nothing"])
+    # THEN every one comes back, in the order asked, the missing one left out
+    assert [sub.channel for sub in found] == list(reversed(names))
