@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from opensock.observability import count, logger, metrics
+from opensock.observability import count, logger, with_metrics
 from opensock.services import Services, get_services
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ EntryHandler = Callable[[dict[str, Any], Services], T]
 
 def lambda_entry(handler: EntryHandler[T]) -> Callable[..., T]:
     @functools.wraps(handler)
-    @metrics.log_metrics
+    @with_metrics
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: Any, services: Services | None = None) -> T:
         try:

@@ -2,19 +2,54 @@
 
 No Tracer: Powertools' Tracer needs the aws-xray-sdk extra (about 0.45 s of cold-start import);
 see docs/decisions.md.
+
+Metrics are recorded and flushed under one lock (`with_metrics` replaces Powertools'
+`log_metrics`): Powertools keeps one metric set per process, and the local stack (and the
+race tests) run several handlers at once in one process, where an unlocked flush can meet a
+set another thread has just emptied. In Lambda, one invocation per container, the lock is free.
 """
 
 from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 logger = Logger(service="opensock")
 metrics = Metrics(namespace="Opensock", service="opensock")
+_metrics_lock = threading.Lock()
 
-__all__ = ["MetricUnit", "count", "logger", "metrics"]
+__all__ = ["MetricUnit", "count", "flush_metrics", "logger", "metrics", "with_metrics"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def count(name: str, value: int = 1) -> None:
     """Record one business metric (one per handled outcome)."""
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush_metrics() -> None:
+    """Write the recorded metrics as one EMF line; nothing when none were recorded."""
+    with _metrics_lock:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+
+
+def with_metrics(handler: Callable[P, R]) -> Callable[P, R]:
+    """Flush the invocation's metrics when the handler returns or raises."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            flush_metrics()
+
+    return wrapper

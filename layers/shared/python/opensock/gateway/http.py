@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from opensock.errors import AppError, InvalidMessageError, MethodNotAllowedError, UnauthorizedError
 from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.models import Origin, Trigger
-from opensock.observability import count, logger, metrics
+from opensock.observability import count, logger, with_metrics
 from opensock.services import Services, get_services
 
 T = TypeVar("T")
@@ -174,7 +174,7 @@ def function_url_entry(
     """Like `@lambda_entry`, and passes the invocation's request id (pub/sub `requestId`)."""
 
     @functools.wraps(handler)
-    @metrics.log_metrics
+    @with_metrics
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: Any, services: Services | None = None) -> T:
         request_id = getattr(context, "aws_request_id", None)

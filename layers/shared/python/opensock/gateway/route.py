@@ -15,7 +15,7 @@ from opensock import frames
 from opensock.errors import AppError
 from opensock.gateway.events import WsRequest, parse_ws_event
 from opensock.gateway.responses import Response, ok, status
-from opensock.observability import count, logger, metrics
+from opensock.observability import count, logger, with_metrics
 from opensock.services import Services, get_services
 
 RouteHandler = Callable[[WsRequest, Services], Response]
@@ -60,7 +60,7 @@ def run_route(handler: RouteHandler, event: dict[str, Any], services: Services) 
 
 def websocket_route(handler: RouteHandler) -> LambdaHandler:
     @functools.wraps(handler)
-    @metrics.log_metrics
+    @with_metrics
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
     def lambda_handler(
         event: dict[str, Any], context: Any, services: Services | None = None
