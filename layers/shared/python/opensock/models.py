@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,6 +57,17 @@ class Origin:
     source_ip: str | None = None
     user_agent: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_metadata(cls, values: Mapping[str, Any]) -> Origin:
+        """The inverse of `metadata()`: camelCase keys, `server.lambda` when no trigger."""
+        return cls(
+            trigger=values.get("trigger", "server.lambda"),
+            request_id=values.get("requestId"),
+            connection_id=values.get("connectionId"),
+            source_ip=values.get("sourceIp"),
+            user_agent=values.get("userAgent"),
+        )
 
     def metadata(self) -> dict[str, str]:
         """Pub/sub metadata keys known for this origin (unknown ones are left out)."""

@@ -81,13 +81,7 @@ def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> St
         writer=Member(meta.get("uid"), meta.get("umd")),
         store=int(request.get("store", -1)),
         emit=bool(request.get("emitPubSubEvent", False)),
-        origin=Origin(
-            trigger=origin.get("trigger", "server.lambda"),
-            request_id=origin.get("requestId"),
-            connection_id=origin.get("connectionId"),
-            source_ip=origin.get("sourceIp"),
-            user_agent=origin.get("userAgent"),
-        ),
+        origin=Origin.from_metadata(origin),
     )
 
 
