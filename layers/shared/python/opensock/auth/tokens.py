@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import jwt
 
@@ -22,8 +22,11 @@ from opensock.auth.claims import Claims, ClaimsError
 from opensock.auth.keys import SigningKeyError, VerificationKey, load_verification_key
 from opensock.auth.wire import parse_token, read_numeric_date
 from opensock.clock import Clock, epoch_seconds, system_clock
-from opensock.errors import InvalidTokenError, TokenScopeError
+from opensock.errors import AppError, InvalidTokenError, TokenScopeError
 from opensock.settings import SIGNING_METHODS, Settings, SigningKeySettings
+
+if TYPE_CHECKING:
+    from opensock.models import Connection
 
 TokenScope = Literal["connect", "subscribe", "umd"]
 
@@ -94,6 +97,20 @@ class TokenVerifier:
             return Claims.from_payload(payload)
         except ClaimsError as exc:
             raise InvalidTokenError(exc.reason) from None
+
+    def verify_for(
+        self, token: str, *, scope: TokenScope, connection: Connection, refusal: type[AppError]
+    ) -> Claims:
+        """A subscribe or umd token bound to `connection` (§3.6); every refusal is `refusal`."""
+        try:
+            return self.verify(
+                token,
+                scope=scope,
+                connection_id=connection.connection_id,
+                connection_uid=connection.uid,
+            )
+        except InvalidTokenError as exc:
+            raise refusal(f"{refusal.default_message}: {exc.reason}") from None
 
     def consume(self, claims: Claims) -> None:
         """Record a single-use token's jti; refuse it if it was already used anywhere."""

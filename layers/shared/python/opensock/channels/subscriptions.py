@@ -51,15 +51,9 @@ def _records(connection: Connection, channel: str) -> bool:
 def _token_claims(token: str | None, connection: Connection, services: Services) -> Claims | None:
     if token is None:
         return None
-    try:
-        return services.verifier.verify(
-            token,
-            scope="subscribe",
-            connection_id=connection.connection_id,
-            connection_uid=connection.uid,
-        )
-    except InvalidTokenError as exc:
-        raise InvalidSubscribeTokenError(f"invalid subscribe token: {exc.reason}") from None
+    return services.verifier.verify_for(
+        token, scope="subscribe", connection=connection, refusal=InvalidSubscribeTokenError
+    )
 
 
 def permissions_for(connection: Connection, claims: Claims | None = None) -> Permissions:

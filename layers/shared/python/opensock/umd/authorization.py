@@ -21,15 +21,9 @@ if TYPE_CHECKING:
 
 
 def verify_umd_token(token: str, connection: Connection, services: Services) -> Claims:
-    try:
-        return services.verifier.verify(
-            token,
-            scope="umd",
-            connection_id=connection.connection_id,
-            connection_uid=connection.uid,
-        )
-    except InvalidTokenError as exc:
-        raise InvalidUmdTokenError(f"invalid umd token: {exc.reason}") from None
+    return services.verifier.verify_for(
+        token, scope="umd", connection=connection, refusal=InvalidUmdTokenError
+    )
 
 
 def check_channel_update(claims: Claims, channel: str) -> None:
