@@ -22,10 +22,10 @@ def subscribers(
     world: World, channel: str, count: int, grants: dict[str, Any], prefix: str = "F"
 ) -> list[str]:
     """`count` live connections subscribed to `channel` (connection + subscription items)."""
-    from opensock.auth.permissions import Permissions
-    from opensock.models import Connection, Subscription
-    from opensock.store.connections import _connection_item
-    from opensock.store.subscriptions import subscription_item
+    from opensock.adapters.dynamodb.connection_table import _connection_item
+    from opensock.adapters.dynamodb.subscription_table import subscription_item
+    from opensock.domain.auth.permissions import Permissions
+    from opensock.domain.model import Connection, Subscription
 
     now = world.services.clock()
     ids, items = [], []
@@ -62,11 +62,11 @@ def subscribers(
 
 def storage_keys(world: World, channel: str, count: int, size: int = 40) -> None:
     """`count` live storage entries of ~`size` bytes of data on `channel`."""
-    from opensock.models import Member, Origin
-    from opensock.storage.model import StorageEntry
-    from opensock.store import keys
-    from opensock.store.codec import to_item
-    from opensock.store.storage import _attributes
+    from opensock.adapters.dynamodb import keys
+    from opensock.adapters.dynamodb.codec import to_item
+    from opensock.adapters.dynamodb.storage_table import _attributes
+    from opensock.domain.model import Member, Origin
+    from opensock.domain.storage_model import StorageEntry
 
     now = world.services.clock()
     items = []

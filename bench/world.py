@@ -114,9 +114,9 @@ class World:
     def __enter__(self) -> World:
         import boto3
 
-        from opensock.services import Services
-        from opensock.settings import load_settings
-        from opensock.store.client import dynamodb_client
+        from opensock.adapters.dynamodb.client import dynamodb_client
+        from opensock.config import load_settings
+        from opensock.wiring import Services
         from tools.local.resources import create_table_from_template
 
         self._mock.start()
@@ -154,7 +154,7 @@ class World:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from opensock.store.client import dynamodb_client
+        from opensock.adapters.dynamodb.client import dynamodb_client
 
         self._mock.stop()
         dynamodb_client.cache_clear()

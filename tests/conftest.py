@@ -21,8 +21,8 @@ os.environ.update(TEST_ENV)
 
 from moto import mock_aws
 
-from opensock.services import Services, get_services
-from opensock.settings import get_settings, load_settings
+from opensock.config import get_settings, load_settings
+from opensock.wiring import Services, get_services
 from tests.support.fakes import (
     FakeConnections,
     FakeInvoker,
@@ -42,7 +42,7 @@ def _fresh_settings() -> Iterator[None]:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    from opensock.store.client import dynamodb_client
+    from opensock.adapters.dynamodb.client import dynamodb_client
     from tools.local.resources import create_table_from_template
 
     dynamodb_client.cache_clear()

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from opensock.settings import SIGNING_METHODS, load_settings
-from opensock.store.keys import TTL_ATTRIBUTE
+from opensock.adapters.dynamodb.keys import TTL_ATTRIBUTE
+from opensock.config import SIGNING_METHODS, load_settings
 from tools.cfn_yaml import load_template
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,10 +1,10 @@
 """`hotsock.channelStorageSet`: write, clear or schedule a channel storage entry (§7.4)."""
 
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.services import Services
-from opensock.storage.websocket import websocket_set
+from opensock.edge.responses import Response, ok
+from opensock.edge.storage_routes import websocket_set
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
+from opensock.wiring import Services
 
 
 @websocket_route

@@ -1,11 +1,11 @@
 """`$connect`: verify the connect token and persist the connection (PROTOCOL §2.2)."""
 
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.lifecycle import open_connection
+from opensock.app.connections import open_connection
+from opensock.edge.responses import Response, ok
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
 from opensock.observability import count
-from opensock.services import Services
+from opensock.wiring import Services
 
 
 @websocket_route

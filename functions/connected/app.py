@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from opensock.entry import lambda_entry
-from opensock.lifecycle import announce_connection
-from opensock.services import Services
+from opensock.app.connections import announce_connection
+from opensock.edge.invocations import lambda_entry
+from opensock.wiring import Services
 
 
 @lambda_entry

@@ -1,10 +1,10 @@
 """`$default`: ping/pong/heartbeat, client publishes, and errors for unknown frames."""
 
-from opensock.default_route import handle_default
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.services import Services
+from opensock.edge.default_frames import handle_default
+from opensock.edge.responses import Response, ok
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
+from opensock.wiring import Services
 
 
 @websocket_route

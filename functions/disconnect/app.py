@@ -1,10 +1,10 @@
 """`$disconnect`: remove the connection and everything hanging off it (PROTOCOL §2.4)."""
 
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.lifecycle import close_connection
-from opensock.services import Services
+from opensock.app.connections import close_connection
+from opensock.edge.responses import Response, ok
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
+from opensock.wiring import Services
 
 
 @websocket_route

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from opensock.entry import lambda_entry
-from opensock.fanout.worker import deliver_records
-from opensock.services import Services
+from opensock.app.fanout_worker import deliver_records
+from opensock.edge.invocations import lambda_entry
+from opensock.wiring import Services
 
 
 @lambda_entry

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from opensock.gateway.http import function_url_entry
-from opensock.http_api import handle_http_api
-from opensock.services import Services
+from opensock.edge.http import function_url_entry
+from opensock.edge.http_routes import handle_http_api
+from opensock.wiring import Services
 
 
 @function_url_entry

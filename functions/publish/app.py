@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from opensock.channels.publish_api import handle_publish
-from opensock.gateway.http import function_url_entry
-from opensock.services import Services
+from opensock.edge.http import function_url_entry
+from opensock.edge.publish_api import handle_publish
+from opensock.wiring import Services
 
 
 @function_url_entry

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from opensock.entry import lambda_entry
-from opensock.scheduled_jobs import run_scheduled
-from opensock.services import Services
+from opensock.app.scheduled import run_scheduled
+from opensock.edge.invocations import lambda_entry
+from opensock.wiring import Services
 
 
 @lambda_entry

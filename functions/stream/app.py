@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from opensock.entry import lambda_entry
-from opensock.services import Services
-from opensock.storage.expiry import emit_expirations
-from opensock.store.storage_stream import expired_entries
+from opensock.adapters.dynamodb.stream_records import expired_entries
+from opensock.app.storage_expiry import emit_expirations
+from opensock.edge.invocations import lambda_entry
+from opensock.wiring import Services
 
 
 @lambda_entry

@@ -1,10 +1,10 @@
 """`hotsock.subscribe`: join a channel; `hotsock.subscribed` is posted, errors are the reply."""
 
-from opensock.channels.entry import subscribe_from_socket
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.services import Services
+from opensock.edge.channel_routes import subscribe_from_socket
+from opensock.edge.responses import Response, ok
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
+from opensock.wiring import Services
 
 
 @websocket_route

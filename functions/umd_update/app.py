@@ -4,11 +4,11 @@ Two-way route that answers only refusals (`hotsock.error`); success has no ackno
 frame (Q-FRAME-5), its consequences are the `hotsock.memberUpdated` frames.
 """
 
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.services import Services
-from opensock.umd.entry import umd_update_from_socket
+from opensock.edge.responses import Response, ok
+from opensock.edge.user_metadata_routes import umd_update_from_socket
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
+from opensock.wiring import Services
 
 
 @websocket_route

@@ -1,10 +1,10 @@
 """`hotsock.unsubscribe`: leave a channel; the reply is `hotsock.unsubscribed` or an error."""
 
-from opensock.channels.entry import unsubscribe_from_socket
-from opensock.gateway.events import WsRequest
-from opensock.gateway.responses import Response, ok
-from opensock.gateway.route import websocket_route
-from opensock.services import Services
+from opensock.edge.channel_routes import unsubscribe_from_socket
+from opensock.edge.responses import Response, ok
+from opensock.edge.websocket import websocket_route
+from opensock.edge.websocket_events import WsRequest
+from opensock.wiring import Services
 
 
 @websocket_route

@@ -19,10 +19,10 @@ from typing import Any
 import boto3
 import pytest
 
-from opensock.models import Connection, Subscription
-from opensock.store.channels import ChannelMetaTable
-from opensock.store.connections import ConnectionTable
-from opensock.store.subscriptions import SubscriptionTable
+from opensock.adapters.dynamodb.channel_meta_table import ChannelMetaTable
+from opensock.adapters.dynamodb.connection_table import ConnectionTable
+from opensock.adapters.dynamodb.subscription_table import SubscriptionTable
+from opensock.domain.model import Connection, Subscription
 from tests.local.conftest import local_stack  # noqa: F401  (the stack fixture, module scope)
 from tests.local.harness import StackHandle, WsClient
 
@@ -374,8 +374,8 @@ def seed_members(stack: StackHandle, channel: str, members: dict[str, str]) -> N
     items. Two large members stand in for ~80 token-sized ones (a token's umd is at most 1 KiB):
     moto answers a presence read in ~13 ms per member item, and every join reads them all.
     """
-    from opensock.channels.presence import MemberChange, MemberState
-    from opensock.store.presence import PresenceTable
+    from opensock.adapters.dynamodb.member_table import PresenceTable
+    from opensock.domain.presence import MemberChange, MemberState
 
     client = _dynamodb(stack)
     table = PresenceTable(stack.environment["TABLE_NAME"], client)

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from functions.channel_storage_get.app import lambda_handler
-from opensock.gateway.http import HttpRequest
-from opensock.http_api import AdminCall, ConnectionCall
-from opensock.models import Origin
-from opensock.services import Services
-from opensock.storage import http_actions
-from opensock.storage.listing import post_snapshot
-from opensock.storage.server import server_storage_set
+from opensock.app.storage_listing import post_snapshot
+from opensock.app.storage_server import server_storage_set
+from opensock.domain.model import Origin
+from opensock.edge import http_storage_actions as http_actions
+from opensock.edge.http import HttpRequest
+from opensock.edge.http_routes import AdminCall, ConnectionCall
+from opensock.wiring import Services
 from tests.support.events import ws_event
 from tests.support.fakes import FakeConnections, FakeLambdaContext, FakePublisher, FrozenClock
 from tests.support.storage import FakeScheduler, open_connection, subscribe

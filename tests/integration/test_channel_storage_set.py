@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from functions.channel_storage_set.app import lambda_handler
-from opensock.services import Services
-from opensock.storage.scheduled import run_scheduled_storage_set
+from opensock.app.storage_schedules import run_scheduled_storage_set
+from opensock.wiring import Services
 from tests.support.events import ws_event
 from tests.support.fakes import FakeConnections, FakeLambdaContext, FakePublisher, FrozenClock
 from tests.support.storage import FakeScheduler, open_connection, subscribe

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from functions.connect.app import lambda_handler
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.events import ws_event
 from tests.support.fakes import FakeInvoker, FakeLambdaContext
 from tests.support.tokens import mint

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from functions.connect.app import lambda_handler
-from opensock.services import Services
-from opensock.settings import load_settings
+from opensock.config import load_settings
+from opensock.wiring import Services
 from tests.support.env import HS256_SECRET, TEST_ENV
 from tests.support.events import ws_event
 from tests.support.fakes import FakeInvoker, FakeLambdaContext

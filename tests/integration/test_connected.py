@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functions.connected.app import lambda_handler
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.channels import gateway, open_connection
 from tests.support.fakes import FakeLambdaContext
 

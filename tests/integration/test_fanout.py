@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 
 from functions.fanout.app import lambda_handler
-from opensock.channels.subscriptions import subscribe
-from opensock.fanout import FanoutJob
-from opensock.fanout.queue import SqsFanoutQueue
-from opensock.services import Services
+from opensock.adapters.sqs import SqsFanoutQueue
+from opensock.app.subscriptions import subscribe
+from opensock.domain.fanout_jobs import FanoutJob
+from opensock.wiring import Services
 from tests.support.channels import gateway, open_connection, pubsub
 from tests.support.fakes import FakeLambdaContext
 
@@ -105,7 +105,7 @@ def test_observers_audience(channel_services: Services) -> None:
     other = open_connection(channel_services, "O", {"s": {"subscribe": True}})
     subscribe(watcher, "s", channel_services)
     subscribe(other, "s", channel_services)
-    from opensock.fanout import Audience
+    from opensock.domain.fanout_jobs import Audience
 
     job = FanoutJob("s", {"event": "u"}, audience=Audience.observers("k"))
     assert FanoutJob.from_json(job.to_json()) == job

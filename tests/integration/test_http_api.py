@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from functions.http_api.app import lambda_handler
-from opensock.channels.subscriptions import subscribe
-from opensock.services import Services
+from opensock.app.subscriptions import subscribe
+from opensock.wiring import Services
 from tests.support.channels import gateway, open_connection
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event

@@ -16,14 +16,14 @@ import pytest
 
 from functions.disconnect.app import lambda_handler as disconnect_handler
 from functions.umd_update.app import lambda_handler as umd_handler
-from opensock.channels.subscriptions import RECORDED_CHANNELS_MAX_BYTES, subscribe, unsubscribe
-from opensock.fanout import FanoutJob
+from opensock.adapters.dynamodb import keys
+from opensock.adapters.dynamodb.codec import to_item
+from opensock.adapters.dynamodb.subscription_table import connection_claim
+from opensock.app.subscriptions import RECORDED_CHANNELS_MAX_BYTES, subscribe, unsubscribe
+from opensock.domain.fanout_jobs import FanoutJob
+from opensock.domain.model import Subscription
 from opensock.jsoncodec import loads
-from opensock.models import Subscription
-from opensock.services import Services
-from opensock.store import keys
-from opensock.store.codec import to_item
-from opensock.store.subscriptions import connection_claim
+from opensock.wiring import Services
 from tests.support.channels import gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext

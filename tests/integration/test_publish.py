@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from functions.publish.app import lambda_handler
-from opensock.channels.subscriptions import subscribe
-from opensock.services import Services
+from opensock.app.subscriptions import subscribe
+from opensock.wiring import Services
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event

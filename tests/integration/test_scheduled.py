@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functions.publish.app import lambda_handler as publish
 from functions.scheduled.app import lambda_handler
-from opensock.channels.subscriptions import subscribe
-from opensock.services import Services
+from opensock.app.subscriptions import subscribe
+from opensock.wiring import Services
 from tests.support.channels import gateway, open_connection, pubsub
 from tests.support.fakes import FakeLambdaContext
 

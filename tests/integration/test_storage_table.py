@@ -11,10 +11,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from opensock.models import Member, Origin
-from opensock.storage.model import StorageEntry, StorageWrite
-from opensock.storage.writes import StorageWriter
-from opensock.store.storage import StorageTable
+from opensock.adapters.dynamodb.storage_table import StorageTable
+from opensock.app.storage_writes import StorageWriter
+from opensock.domain.model import Member, Origin
+from opensock.domain.storage_model import StorageEntry, StorageWrite
 from tests.support.env import TEST_ENV
 from tests.support.fakes import FakePublisher, FrozenClock
 from tests.support.storage import RecordingObservers

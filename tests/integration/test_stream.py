@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from functions.stream.app import lambda_handler
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.events import load_event
 from tests.support.fakes import FakeLambdaContext, FakePublisher
 

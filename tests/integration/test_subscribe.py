@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from functions.subscribe.app import lambda_handler
-from opensock.channels.subscriptions import subscribe
+from opensock.app.subscriptions import subscribe
 from opensock.errors import PresenceCapacityReachedError
 from opensock.jsoncodec import loads
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext, FakePublisher

@@ -9,11 +9,11 @@ import pytest
 
 from functions.http_api.app import lambda_handler as http_handler
 from functions.umd_update.app import lambda_handler
-from opensock.channels.publishing import client_publish
-from opensock.channels.subscriptions import subscribe
+from opensock.app.publishing import client_publish
+from opensock.app.subscriptions import subscribe
+from opensock.domain.model import Origin
 from opensock.jsoncodec import loads
-from opensock.models import Origin
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import load_event, ws_event
 from tests.support.fakes import FakeLambdaContext, FrozenClock

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from functions.unsubscribe.app import lambda_handler
-from opensock.channels.subscriptions import subscribe
+from opensock.app.subscriptions import subscribe
 from opensock.jsoncodec import loads
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext

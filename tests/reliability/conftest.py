@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
-from opensock.auth.tokens import TokenVerifier
+from opensock.config import load_settings
+from opensock.domain.auth.tokens import TokenVerifier
 from opensock.observability import logger
-from opensock.services import Services
-from opensock.settings import load_settings
+from opensock.wiring import Services
 from tests.reliability.kit import AUDIENCE, ISSUER, TokenKit, verifier_slots
 from tests.support.channels import FakeScheduler
 from tests.support.env import TEST_ENV
@@ -51,7 +51,7 @@ def _template() -> Any:
 
 def create_table() -> None:
     """The table of template.yaml in moto (the template is parsed once per process)."""
-    from opensock.store.client import dynamodb_client
+    from opensock.adapters.dynamodb.client import dynamodb_client
     from tools.local.resources import create_table_from_template
 
     create_table_from_template(
@@ -73,7 +73,7 @@ def clock() -> FrozenClock:
 def moto_table() -> Iterator[None]:
     """One moto per test module (client creation dominates moto's cost); the table is emptied
     for each test by `rel_services`."""
-    from opensock.store.client import dynamodb_client
+    from opensock.adapters.dynamodb.client import dynamodb_client
 
     dynamodb_client.cache_clear()
     with mock_aws():
@@ -83,7 +83,7 @@ def moto_table() -> Iterator[None]:
 
 
 def recreate_table() -> None:
-    from opensock.store.client import dynamodb_client
+    from opensock.adapters.dynamodb.client import dynamodb_client
 
     client = dynamodb_client()
     client.delete_table(TableName=TEST_ENV["TABLE_NAME"])

@@ -6,7 +6,7 @@ import importlib
 import json
 from typing import Any
 
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event, ws_event
 from tests.support.fakes import FakeLambdaContext

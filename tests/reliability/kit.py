@@ -19,7 +19,7 @@ import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from opensock.settings import SigningKeySettings
+from opensock.config import SigningKeySettings
 from tests.support.env import HS256_SECRET
 from tests.support.fakes import FrozenClock
 from tests.unit.auth.helpers import b64url, b64url_json, pem
@@ -347,8 +347,8 @@ def other_scopes(scope: str) -> list[str]:
 # --- state ------------------------------------------------------------------------------------
 def table_items(services: Any) -> list[dict[str, Any]]:
     """Every item of the table (a scan), sorted, in plain JSON-ish form."""
-    from opensock.store.client import dynamodb_client
-    from opensock.store.codec import from_item
+    from opensock.adapters.dynamodb.client import dynamodb_client
+    from opensock.adapters.dynamodb.codec import from_item
 
     client = dynamodb_client()
     items: list[dict[str, Any]] = []

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from functions.connect.app import lambda_handler
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.reliability.kit import (
     DEFECT,
     NOW,

@@ -21,11 +21,11 @@ import botocore.endpoint
 import pytest
 from moto.core.models import botocore_stubber
 
-from opensock.channels.subscriptions import subscribe
+from opensock.adapters.pubsub import AwsEventPublisher
+from opensock.app.subscriptions import subscribe
+from opensock.domain.envelopes import PubSubEvent
 from opensock.errors import ConnectionGoneError
-from opensock.pubsub.messages import PubSubEvent
-from opensock.pubsub.publisher import AwsEventPublisher
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.reliability.drive import handler, ws, ws_raw
 from tests.reliability.kit import TokenKit, table_items
 from tests.support.channels import open_connection
@@ -297,8 +297,8 @@ def test_pubsub_failures_never_fail_the_client(
 def test_pubsub_publisher_batches_of_ten(rel_services: Services) -> None:
     sns = FailingSns("partial")
     publisher = AwsEventPublisher("arn:topic", "", sns_client=sns)
-    from opensock.models import Connection
-    from opensock.pubsub.messages import connection_event
+    from opensock.domain.envelopes import connection_event
+    from opensock.domain.model import Connection
 
     connection = Connection("c", None, None, {}, "s", 0.0, 1)
     events: list[PubSubEvent] = [

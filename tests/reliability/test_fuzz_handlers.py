@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opensock.channels.subscriptions import subscribe
-from opensock.services import Services
+from opensock.app.subscriptions import subscribe
+from opensock.wiring import Services
 from tests.reliability.drive import http, ws_raw
 from tests.reliability.kit import NOW, decode, snapshot
 from tests.reliability.strategies import events_for, frames, raw_bodies

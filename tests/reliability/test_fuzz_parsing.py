@@ -13,14 +13,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from opensock.channels import requests as channel_requests
-from opensock.channels.names import check_channel, check_data, check_event
-from opensock.channels.publishing import _check_store
-from opensock.default_route import frame_event
-from opensock.gateway.events import parse_ws_event
-from opensock.scheduling import parse_at
-from opensock.storage import requests as storage_requests
-from opensock.umd import requests as umd_requests
+from opensock.app.publishing import _check_store
+from opensock.domain.names import check_channel, check_data, check_event
+from opensock.domain.schedule import parse_at
+from opensock.edge import requests as channel_requests
+from opensock.edge import storage_requests
+from opensock.edge import user_metadata_requests as umd_requests
+from opensock.edge.default_frames import frame_event
+from opensock.edge.websocket_events import parse_ws_event
 from tests.reliability.fuzzing import (
     assert_documented,
     mutate,

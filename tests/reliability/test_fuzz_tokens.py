@@ -11,12 +11,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from opensock.auth.claims import Claims, ClaimsError
-from opensock.auth.tokens import TokenVerifier
-from opensock.auth.wire import parse_token
+from opensock.domain.auth.claims import Claims, ClaimsError
+from opensock.domain.auth.tokens import TokenVerifier
+from opensock.domain.auth.wire import parse_token
+from opensock.domain.schedule import parse_at
+from opensock.edge.websocket_events import parse_ws_event
 from opensock.errors import InvalidTokenError
-from opensock.gateway.events import parse_ws_event
-from opensock.scheduling import parse_at
 from tests.reliability.fuzzing import assert_documented, run_fuzz
 from tests.reliability.kit import AUDIENCE, ISSUER, NOW, TokenKit, forge, verifier_slots
 from tests.reliability.strategies import (

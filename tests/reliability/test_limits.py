@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from opensock.channels.subscriptions import subscribe
+from opensock.app.subscriptions import subscribe
 from opensock.jsoncodec import size_bytes
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.reliability.drive import http, ws, ws_raw
 from tests.reliability.kit import NOW, TokenKit, table_items
 from tests.support.channels import open_connection

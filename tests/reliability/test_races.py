@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 import pytest
 from moto.core.models import botocore_stubber
 
-from opensock.channels.subscriptions import subscribe
+from opensock.app.subscriptions import subscribe
 from opensock.jsoncodec import size_bytes
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.reliability.drive import ws, ws_raw
 from tests.reliability.kit import TokenKit, decode, table_items
 from tests.support.channels import open_connection

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.reliability.drive import http, ws
 from tests.reliability.kit import CONNECTION_ID, UID, TokenKit, corpus_for
 from tests.support.channels import open_connection
@@ -340,7 +340,7 @@ def test_client_http_api_refuses_the_secret_of_an_expired_connection(
 
 
 def test_connection_secrets_are_unique_and_strong() -> None:
-    from opensock.lifecycle import SECRET_ALPHABET, new_connection_secret
+    from opensock.app.connections import SECRET_ALPHABET, new_connection_secret
 
     secrets = {new_connection_secret() for _ in range(2000)}
     assert len(secrets) == 2000

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from opensock.services import Services
+from opensock.wiring import Services
 from tests.reliability.drive import http, ws
 from tests.reliability.kit import (
     CONNECTION_ID,

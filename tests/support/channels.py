@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from opensock.models import Connection
-from opensock.services import Services
-from opensock.settings import load_settings
+from opensock.config import load_settings
+from opensock.domain.model import Connection
+from opensock.wiring import Services
 from tests.support.env import TEST_ENV
 from tests.support.fakes import FakeConnections, FakePublisher, FrozenClock
 
@@ -65,7 +65,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def channel_services(clock: FrozenClock) -> Iterator[Services]:
     """Services on moto (table), with fake gateway, pub/sub and scheduler."""
-    from opensock.store.client import dynamodb_client
+    from opensock.adapters.dynamodb.client import dynamodb_client
 
     dynamodb_client.cache_clear()
     with mock_aws():
@@ -132,7 +132,7 @@ class RequestCounter:
 
 
 def count_dynamodb(services: Services) -> RequestCounter:
-    from opensock.store.client import dynamodb_client
+    from opensock.adapters.dynamodb.client import dynamodb_client
 
     del services
     return RequestCounter().attach(dynamodb_client())

@@ -8,8 +8,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from opensock.domain.envelopes import PubSubEvent
 from opensock.errors import ConnectionGoneError
-from opensock.pubsub.messages import PubSubEvent
 
 
 class FakeLambdaContext:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from opensock.storage.model import StorageEntry, WriteResult
-from opensock.storage.values import canonical
+from opensock.domain.storage_model import StorageEntry, WriteResult
+from opensock.domain.storage_values import canonical
 
 
 class FakeStorageRepository:
@@ -119,7 +119,7 @@ def open_connection(
     umd: Any = None,
 ) -> Any:
     """Persist a connection whose connect token granted `channels` (wire form)."""
-    from opensock.models import Connection
+    from opensock.domain.model import Connection
 
     now = services.clock()
     connection = Connection(
@@ -141,8 +141,8 @@ def subscribe(
     services: Any, connection: Any, channel: str, token: dict[str, Any] | None = None
 ) -> Any:
     """Persist a subscription of `connection` to `channel` (no frames: the channels feature's)."""
-    from opensock.auth.permissions import Permissions
-    from opensock.models import Subscription
+    from opensock.domain.auth.permissions import Permissions
+    from opensock.domain.model import Subscription
 
     layers = Permissions.from_entries(connection.grants, token or {}).matching_entries(channel)
     subscription = Subscription(

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from opensock.auth.tokens import TokenVerifier
-from opensock.settings import SigningKeySettings
+from opensock.config import SigningKeySettings
+from opensock.domain.auth.tokens import TokenVerifier
 from tests.unit.auth.helpers import CURVES, FrozenClock, KeyPair, MemoryUsedTokens, pem
 
 

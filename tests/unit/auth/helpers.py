@@ -15,11 +15,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from opensock.auth.claims import Claims
-from opensock.auth.permissions import Permissions
-from opensock.auth.tokens import TokenVerifier
+from opensock.config import SigningKeySettings
+from opensock.domain.auth.claims import Claims
+from opensock.domain.auth.permissions import Permissions
+from opensock.domain.auth.tokens import TokenVerifier
 from opensock.errors import InvalidTokenError, TokenScopeError
-from opensock.settings import SigningKeySettings
 
 NOW = 1_800_000_000
 ALGORITHMS = (

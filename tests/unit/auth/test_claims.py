@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from opensock.auth.claims import Claims, ClaimsError, compact_json_size
-from opensock.auth.grants import MAX_STORE_SECONDS
+from opensock.domain.auth.claims import Claims, ClaimsError, compact_json_size
+from opensock.domain.auth.grants import MAX_STORE_SECONDS
 from tests.unit.auth.helpers import EXAMPLE
 
 BASE: dict[str, Any] = {"exp": 2_000_000_000, "scope": "connect"}

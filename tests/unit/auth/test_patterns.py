@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opensock.auth.patterns import KeyKind, PatternError, key_kind, key_matches, validate_key
+from opensock.domain.auth.patterns import KeyKind, PatternError, key_kind, key_matches, validate_key
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from opensock.auth.permissions import Permissions
+from opensock.domain.auth.permissions import Permissions
 from tests.unit.auth.helpers import EXAMPLE, grants, resolver
 
 

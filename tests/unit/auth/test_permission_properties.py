@@ -8,10 +8,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opensock.auth import rules
-from opensock.auth.claims import Claims
-from opensock.auth.patterns import REGEX_PREFIX, key_matches
-from opensock.auth.permissions import Permissions
+from opensock.domain.auth import rules
+from opensock.domain.auth.claims import Claims
+from opensock.domain.auth.patterns import REGEX_PREFIX, key_matches
+from opensock.domain.auth.permissions import Permissions
 
 quick = settings(database=None, deadline=None, max_examples=200)
 thorough = settings(database=None, deadline=None, max_examples=80)

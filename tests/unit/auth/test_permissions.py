@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from opensock.auth.permissions import PublishGrant
+from opensock.domain.auth.permissions import PublishGrant
 from tests.unit.auth.helpers import on_event, resolver
 
 

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from opensock.auth.keys import SigningKeyError, decode_key_material, load_verification_key
-from opensock.auth.tokens import TokenVerifier
-from opensock.settings import SigningKeySettings
+from opensock.config import SigningKeySettings
+from opensock.domain.auth.keys import SigningKeyError, decode_key_material, load_verification_key
+from opensock.domain.auth.tokens import TokenVerifier
 from tests.unit.auth.helpers import KeyPair
 
 Build = Callable[..., TokenVerifier]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from opensock.auth.claims import Claims
-from opensock.auth.tokens import TokenVerifier
+from opensock.domain.auth.claims import Claims
+from opensock.domain.auth.tokens import TokenVerifier
 from opensock.errors import InvalidTokenError
 from tests.unit.auth.helpers import (
     NOW,
@@ -216,7 +216,7 @@ def test_single_use_without_a_registry_is_refused(hs256: KeyPair, make_verifier:
 def test_from_settings_uses_keys_audience_issuer_and_leeway(
     hs256: KeyPair, clock: FrozenClock
 ) -> None:
-    from opensock.settings import load_settings
+    from opensock.config import load_settings
 
     settings = load_settings(
         {

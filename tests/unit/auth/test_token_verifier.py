@@ -9,7 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from opensock.auth.tokens import TokenVerifier
+from opensock.domain.auth.tokens import TokenVerifier
 from tests.unit.auth.helpers import (
     ALGORITHMS,
     NOW,

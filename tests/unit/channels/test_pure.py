@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from opensock.channels import presence
-from opensock.channels.names import check_channel, check_data, check_event
+from opensock.domain import presence
+from opensock.domain.model import Subscription
+from opensock.domain.names import check_channel, check_data, check_event
+from opensock.domain.schedule import parse_at
 from opensock.errors import (
     DataTooLargeError,
     InvalidChannelNameError,
     InvalidEventNameError,
     InvalidScheduleExpressionError,
 )
-from opensock.models import Subscription
-from opensock.scheduling import parse_at
 
 NOW = 1_767_607_200.0  # 2026-01-05T10:00:00Z
 

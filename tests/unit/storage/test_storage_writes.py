@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from opensock.models import Member, Origin
-from opensock.storage.model import StorageWrite
-from opensock.storage.writes import StorageWriter
+from opensock.app.storage_writes import StorageWriter
+from opensock.domain.model import Member, Origin
+from opensock.domain.storage_model import StorageWrite
 from tests.support.fakes import FakePublisher, FrozenClock
 from tests.support.storage import FakeStorageRepository, RecordingObservers
 

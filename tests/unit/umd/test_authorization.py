@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from opensock.auth.claims import Claims
+from opensock.app.user_metadata_access import check_channel_update, check_connection_update
+from opensock.domain.auth.claims import Claims
 from opensock.errors import UmdUpdatePermissionDeniedError
-from opensock.umd.authorization import check_channel_update, check_connection_update
 
 
 def claims(**values: Any) -> Claims:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from opensock.channels.presence import MemberState
+from opensock.app.user_metadata_announce import same_json
+from opensock.domain.model import Member, Subscription
+from opensock.domain.presence import MemberState
+from opensock.domain.user_metadata import check_capacity, plan_update
 from opensock.errors import PresenceCapacityReachedError
-from opensock.models import Member, Subscription
-from opensock.umd.announce import same_json
-from opensock.umd.plan import check_capacity, plan_update
 
 NOW = 1_000.0
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from opensock.edge.user_metadata_requests import UmdUpdateRequest, parse_frame, parse_http_body
 from opensock.errors import InvalidChannelNameError, InvalidMessageError
-from opensock.umd.requests import UmdUpdateRequest, parse_frame, parse_http_body
 
 
 @pytest.mark.parametrize(

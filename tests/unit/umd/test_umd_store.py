@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from opensock.adapters.dynamodb.user_metadata_table import Write, _batches, _cancellation
+from opensock.domain.user_metadata import SubscriptionGoneError
 from opensock.errors import ConflictError, PresenceCapacityReachedError
-from opensock.store.umd import Write, _batches, _cancellation
-from opensock.umd.plan import SubscriptionGoneError
 
 
 def group(channel: str, *kinds: str) -> list[Write]:

@@ -1,0 +1,69 @@
+"""FanoutQueue adapter: large fan-outs as SQS FIFO messages, one per lane.
+
+`MessageGroupId` = hash(channel) + lane, so each lane (and every connection in it) keeps publish
+order while lanes run in parallel. Entries are sent ten at a time, and a request is also cut
+before it would pass SQS's 256 KiB limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from ulid import ULID
+
+from opensock.domain.fanout_jobs import FanoutBatch
+from opensock.jsoncodec import dumps
+
+MAX_ENTRIES = 10
+MAX_REQUEST_BYTES = 250_000
+
+
+def group_id(batch: FanoutBatch) -> str:
+    """FIFO group of a lane: SQS allows only ASCII punctuation/alphanumerics, so hash the name."""
+    digest = hashlib.sha256(batch.channel.encode("utf-8")).hexdigest()[:40]
+    return f"{digest}-{batch.lane}"
+
+
+def _chunks(bodies: list[tuple[FanoutBatch, str]]) -> list[list[tuple[FanoutBatch, str]]]:
+    chunks: list[list[tuple[FanoutBatch, str]]] = []
+    size = 0
+    for entry in bodies:
+        length = len(entry[1].encode("utf-8"))
+        if not chunks or len(chunks[-1]) == MAX_ENTRIES or size + length > MAX_REQUEST_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += length
+    return chunks
+
+
+class SqsFanoutQueue:
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self._queue_url = queue_url
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        return self._client
+
+    def send(self, batches: Sequence[FanoutBatch]) -> None:
+        bodies = [(batch, dumps(batch.to_json())) for batch in batches]
+        for chunk in _chunks(bodies):
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": body,
+                    "MessageGroupId": group_id(batch),
+                    "MessageDeduplicationId": str(ULID()),
+                }
+                for i, (batch, body) in enumerate(chunk)
+            ]
+            response = self.client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            if response.get("Failed"):
+                raise RuntimeError(f"fanout enqueue failed for {len(response['Failed'])} lanes")

@@ -1,0 +1,152 @@
+"""Delivery: read the recipients once, post concurrently, hand gone connections to a pruner.
+
+Posts run on a thread pool as wide as a batch (capped at `MAX_POST_WORKERS`), so a batch is
+one round of posts: they wait on the network, and the function is billed while it waits. One
+failed post never stops the others. A channel with more than `batch_size` recipients is split
+into lanes by a stable hash of the connection id (so a connection keeps its lane, and its FIFO
+order, from one message to the next), shuffled within each lane, and sent to the queue;
+FanoutFunction posts each lane with `deliver_batch`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from opensock.adapters.apigw import ConnectionGateway
+from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
+from opensock.domain.frames import Frame
+from opensock.domain.model import Subscription
+from opensock.errors import ConnectionGoneError
+from opensock.jsoncodec import dumps
+from opensock.observability import count, logger
+
+GoneHandler = Callable[[list[str]], int]
+MAX_POST_WORKERS = 250
+"""Post threads per invocation; the management client's connection pool is as large
+(`gateway/connections.py`), so no thread waits for a connection."""
+
+
+class RecipientSource(Protocol):
+    def recipient_ids(self, channel: str) -> list[str]: ...
+
+    def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
+
+
+class FanoutQueue(Protocol):
+    def send(self, batches: Sequence[FanoutBatch]) -> None: ...
+
+
+@dataclass
+class FanoutReport:
+    recipients: int = 0
+    posted: int = 0
+    failed: int = 0
+    batches: int = 0
+    pruned: int = 0
+    gone: list[str] = field(default_factory=list)
+
+
+class Fanout:
+    def __init__(
+        self,
+        gateway: ConnectionGateway,
+        subscriptions: RecipientSource,
+        queue: FanoutQueue | None = None,
+        *,
+        batch_size: int = 250,
+        workers: int = MAX_POST_WORKERS,
+        on_gone: GoneHandler | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self._subscriptions = subscriptions
+        self._queue = queue
+        self._batch_size = batch_size
+        self._workers = max(1, min(workers, batch_size))
+        self.on_gone = on_gone
+        self._pool: ThreadPoolExecutor | None = None
+
+    def deliver(self, job: FanoutJob) -> FanoutReport:
+        ids = self.recipients(job)
+        if len(ids) > self._batch_size and self._queue is not None:
+            batches = self.lanes(job, ids)
+            self._queue.send(batches)
+            return FanoutReport(recipients=len(ids), batches=len(batches))
+        report = self.post_all(job.frame, ids)
+        self._prune(report)
+        if report.failed:  # the SQS worker counts its own lanes (fanout/worker.py)
+            count("FanoutFailed", report.failed)
+        return report
+
+    def deliver_batch(self, batch: FanoutBatch) -> FanoutReport:
+        report = self.post_all(batch.frame, batch.connection_ids)
+        self._prune(report)
+        return report
+
+    def recipients(self, job: FanoutJob) -> list[str]:
+        if job.audience.kind == "observers":
+            from opensock.domain.auth.permissions import Permissions  # storage fan-outs only
+
+            key = job.audience.key or ""
+            ids = [
+                sub.connection_id
+                for sub in self._subscriptions.list_subscribers(job.channel)
+                if Permissions.from_entries(sub.connect_grants, sub.token_grants).storage_flag(
+                    job.channel, key, "observe"
+                )
+            ]
+        else:
+            ids = self._subscriptions.recipient_ids(job.channel)
+        return [cid for cid in ids if cid != job.exclude_connection_id]
+
+    def lanes(self, job: FanoutJob, ids: Sequence[str]) -> list[FanoutBatch]:
+        lane_count = math.ceil(len(ids) / self._batch_size)
+        lanes: list[list[str]] = [[] for _ in range(lane_count)]
+        for cid in ids:
+            lanes[zlib.crc32(cid.encode()) % lane_count].append(cid)
+        batches = []
+        for number, lane in enumerate(lanes):
+            random.shuffle(lane)
+            if lane:
+                batches.append(FanoutBatch(job.channel, job.frame, tuple(lane), number))
+        return batches
+
+    def post_all(self, frame: Frame, ids: Sequence[str]) -> FanoutReport:
+        data = dumps(frame).encode("utf-8")
+        report = FanoutReport(recipients=len(ids))
+        if len(ids) <= 1:
+            outcomes = [self._post(cid, data) for cid in ids]
+        else:
+            outcomes = list(self._executor().map(lambda cid: self._post(cid, data), ids))
+        for cid, outcome in zip(ids, outcomes, strict=True):
+            if outcome == "posted":
+                report.posted += 1
+            elif outcome == "gone":
+                report.gone.append(cid)
+            else:
+                report.failed += 1
+        return report
+
+    def _post(self, connection_id: str, data: bytes) -> str:
+        try:
+            self.gateway.post(connection_id, data)
+        except ConnectionGoneError:
+            return "gone"
+        except Exception:
+            logger.exception("fanout post failed")
+            return "failed"
+        return "posted"
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="fanout")
+        return self._pool
+
+    def _prune(self, report: FanoutReport) -> None:
+        if report.gone and self.on_gone is not None:
+            report.pruned = self.on_gone(list(report.gone))

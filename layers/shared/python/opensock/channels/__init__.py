@@ -1,1 +1,0 @@
-"""Channels: subscriptions, presence, publishing and the rules on names and sizes."""

@@ -1,1 +1,0 @@
-"""The WebSocket edge: knows API Gateway, knows nothing about the domain."""

@@ -1,1 +1,0 @@
-"""Pub/sub events to SNS and EventBridge (SERVER-API §5)."""

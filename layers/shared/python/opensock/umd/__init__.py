@@ -1,1 +1,0 @@
-"""Live user metadata (umd) updates: `hotsock.umdUpdate`, `connection/umdUpdate` (PROTOCOL §12)."""
