@@ -27,7 +27,7 @@ def subscribers(
     from opensock.domain.auth.permissions import Permissions
     from opensock.domain.model import Connection, Subscription
 
-    now = world.services.clock()
+    now = world.stack.clock()
     ids, items = [], []
     for n in range(count):
         cid = f"{prefix}{n:06d}AbCdEfGh="
@@ -68,7 +68,7 @@ def storage_keys(world: World, channel: str, count: int, size: int = 40) -> None
     from opensock.domain.model import Member, Origin
     from opensock.domain.storage_model import StorageEntry
 
-    now = world.services.clock()
+    now = world.stack.clock()
     items = []
     for n in range(count):
         entry = StorageEntry(

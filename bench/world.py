@@ -1,7 +1,7 @@
-"""One moto world for the bench: the template's table and queue, `Services` on fakes, a meter.
+"""One moto world for the bench: the template's table and queue, `Stack` on fakes, a meter.
 
 The handlers run in-process exactly as Lambda calls them (`lambda_handler(event, context,
-services=...)`), each timed (wall and CPU) and billed at its template MemorySize. moto plays
+stack=...)`), each timed (wall and CPU) and billed at its template MemorySize. moto plays
 DynamoDB, SQS, SNS and Scheduler; the management API is a counting fake (optionally 25 ms per
 post), and asynchronous Lambda invokes and schedules are captured so the bench can run their
 targets as Lambda would.
@@ -116,7 +116,7 @@ class World:
 
         from opensock.adapters.dynamodb.client import dynamodb_client
         from opensock.config import load_settings
-        from opensock.wiring import Services
+        from tests.support.stack import Stack
         from tools.local.resources import create_table_from_template
 
         self._mock.start()
@@ -139,18 +139,18 @@ class World:
                 topic = boto3.client("sns").create_topic(Name="opensock-bench-pubsub")
                 environ["PUBSUB_SNS_TOPIC_ARN"] = topic["TopicArn"]
             self.settings = load_settings(environ)
-        services = Services(self.settings, sleep=lambda _: None)
+        stack = Stack(self.settings, sleep=lambda _: None)
         self.gateway = BenchConnections(self.meter, self.post_latency, self.record_frames)
-        services.gateway = self.gateway  # type: ignore[assignment]
+        stack.gateway = self.gateway  # type: ignore[assignment]
         self.invoker = FakeInvoker()
-        services.invoker = self.invoker  # type: ignore[assignment]
-        self.scheduler = CapturingScheduler(services.scheduler)
-        services.scheduler = self.scheduler  # type: ignore[assignment]
+        stack.invoker = self.invoker  # type: ignore[assignment]
+        self.scheduler = CapturingScheduler(stack.scheduler)
+        stack.scheduler = self.scheduler  # type: ignore[assignment]
         if not self.sns_pubsub:
             from tests.support.fakes import FakePublisher
 
-            services.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
-        self.services = services
+            stack.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
+        self.stack = stack
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -171,7 +171,7 @@ class World:
         """Run one Lambda invocation; WebSocket frames in and two-way replies out are counted."""
         handler = self.handler(function)
         wall, cpu = time.perf_counter(), time.process_time()
-        result = handler(event, FakeLambdaContext(), services=self.services)
+        result = handler(event, FakeLambdaContext(), app=self.app.stack)
         cpu_ms = (time.process_time() - cpu) * 1000
         wall_ms = (time.perf_counter() - wall) * 1000
         target = usage if usage is not None else self.meter.usage

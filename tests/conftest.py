@@ -3,7 +3,7 @@
 Fixtures for every level:
 - `aws`: moto's `mock_aws` with the table (and the rest of the template's AWS resources the
   tests need) built from `template.yaml`.
-- `services`: a `Services` on moto, with fakes for the ports moto cannot play: `connections`
+- `stack`: a `Stack` on moto, with fakes for the ports moto cannot play: `connections`
   (the management API), `publisher` (pub/sub envelopes), `invoker` (async Lambda invokes).
 - `context`: a fake Lambda context for handlers.
 """
@@ -22,22 +22,23 @@ os.environ.update(TEST_ENV)
 from moto import mock_aws
 
 from opensock.config import get_settings, load_settings
-from opensock.wiring import Services, get_services
+from opensock.wiring import get_app
 from tests.support.fakes import (
     FakeConnections,
     FakeInvoker,
     FakeLambdaContext,
     FakePublisher,
 )
+from tests.support.stack import Stack
 
 
 @pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()
-    get_services.cache_clear()
+    get_app.cache_clear()
     yield
     get_settings.cache_clear()
-    get_services.cache_clear()
+    get_app.cache_clear()
 
 
 @pytest.fixture
@@ -73,18 +74,20 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def services(
+def stack(
     aws: None,
     connections: FakeConnections,
     publisher: FakePublisher,
     invoker: FakeInvoker,
     sleeps: list[float],
-) -> Services:
-    built = Services(load_settings(), sleep=sleeps.append)
-    built.gateway = connections  # type: ignore[assignment]
-    built.pubsub = publisher  # type: ignore[assignment]
-    built.invoker = invoker  # type: ignore[assignment]
-    return built
+) -> Stack:
+    return Stack(
+        load_settings(),
+        sleep=sleeps.append,
+        gateway=connections,
+        pubsub=publisher,
+        invoker=invoker,
+    )
 
 
 @pytest.fixture
@@ -92,5 +95,5 @@ def context() -> FakeLambdaContext:
     return FakeLambdaContext()
 
 
-# Channel test fixtures (`channel_services`, `clock`): tests/support/channels.py
+# Channel test fixtures (`channel_stack`, `clock`): tests/support/channels.py
 pytest_plugins = ["tests.support.channels"]

@@ -1,12 +1,16 @@
 """`hotsock.channelStorageGet`: answer `hotsock.channelStorageData` (§7.5, §8.9)."""
 
-from opensock.edge.responses import Response, ok
-from opensock.edge.storage_routes import websocket_get
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.domain.requests import StorageGetRequest
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    return ok(websocket_get(request, services))
+@websocket_route(model=StorageGetRequest)
+def lambda_handler(request: WsRequest[StorageGetRequest], app: App) -> Response:
+    return ok(app.storage.get_from_socket(request.connection_id, request.body))

@@ -1,13 +1,17 @@
 """`hotsock.channelStorageSet`: write, clear or schedule a channel storage entry (§7.4)."""
 
-from opensock.edge.responses import Response, ok
-from opensock.edge.storage_routes import websocket_set
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.domain.requests import StorageSetRequest
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    websocket_set(request, services)
+@websocket_route(model=StorageSetRequest)
+def lambda_handler(request: WsRequest[StorageSetRequest], app: App) -> Response:
+    app.storage.set_from_socket(request.connection_id, request.body, request.request_id)
     return ok()

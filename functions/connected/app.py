@@ -1,12 +1,15 @@
 """ConnectedFunction: posts `hotsock.connected` once API Gateway has opened the socket."""
 
-from typing import Any
+from __future__ import annotations
 
-from opensock.app.connections import announce_connection
-from opensock.edge.invocations import lambda_entry
-from opensock.wiring import Services
+from typing import TYPE_CHECKING, Any
+
+from opensock.edge.invocations import invocation
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@lambda_entry
-def lambda_handler(event: dict[str, Any], services: Services) -> dict[str, bool]:
-    return {"announced": announce_connection(event, services)}
+@invocation
+def lambda_handler(event: dict[str, Any], app: App) -> dict[str, bool]:
+    return {"announced": app.connections.announce(event)}

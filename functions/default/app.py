@@ -1,12 +1,15 @@
 """`$default`: ping/pong/heartbeat, client publishes, and errors for unknown frames."""
 
-from opensock.edge.default_frames import handle_default
-from opensock.edge.responses import Response, ok
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    return ok(handle_default(request, services))
+@websocket_route()
+def lambda_handler(request: WsRequest[Any], app: App) -> Response:
+    return ok(app.client_frames.receive(request.connection_id, request.body, request.origin()))

@@ -1,13 +1,16 @@
 """`$disconnect`: remove the connection and everything hanging off it (PROTOCOL §2.4)."""
 
-from opensock.app.connections import close_connection
-from opensock.edge.responses import Response, ok
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    close_connection(request, services)
+@websocket_route()
+def lambda_handler(request: WsRequest[Any], app: App) -> Response:
+    app.connections.close(request.connection_id)
     return ok()

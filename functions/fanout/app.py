@@ -1,13 +1,16 @@
 """FanoutFunction: posts the lanes of a large channel's fan-out, read from FanoutQueue."""
 
-from typing import Any
+from __future__ import annotations
 
-from opensock.app.fanout_worker import deliver_records
-from opensock.edge.invocations import lambda_entry
-from opensock.wiring import Services
+from typing import TYPE_CHECKING, Any
+
+from opensock.edge.invocations import invocation
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@lambda_entry
-def lambda_handler(event: dict[str, Any], services: Services) -> dict[str, int]:
-    report = deliver_records(event, services)
+@invocation
+def lambda_handler(event: dict[str, Any], app: App) -> dict[str, int]:
+    report = app.fanout.deliver_records(event)
     return {"posted": report.posted, "gone": len(report.gone), "failed": report.failed}

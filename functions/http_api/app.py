@@ -1,12 +1,16 @@
 """HttpApiFunction: Client HTTP API `connection/*` and admin `channels/*` (SERVER-API §3, §4)."""
 
-from typing import Any
+from __future__ import annotations
 
-from opensock.edge.http import function_url_entry
+from typing import TYPE_CHECKING, Any
+
 from opensock.edge.http_routes import handle_http_api
-from opensock.wiring import Services
+from opensock.edge.invocations import function_url
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@function_url_entry
-def lambda_handler(event: dict[str, Any], services: Services, request_id: str | None) -> Any:
-    return handle_http_api(event, services, request_id)
+@function_url
+def lambda_handler(event: dict[str, Any], app: App, request_id: str | None) -> Any:
+    return handle_http_api(event, app)

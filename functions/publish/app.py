@@ -1,12 +1,16 @@
 """PublishFunction: server publish by Lambda invoke or its Function URL (SERVER-API §2)."""
 
-from typing import Any
+from __future__ import annotations
 
-from opensock.edge.http import function_url_entry
+from typing import TYPE_CHECKING, Any
+
+from opensock.edge.invocations import function_url
 from opensock.edge.publish_api import handle_publish
-from opensock.wiring import Services
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@function_url_entry
-def lambda_handler(event: Any, services: Services, request_id: str | None) -> Any:
-    return handle_publish(event, services, request_id)
+@function_url
+def lambda_handler(event: Any, app: App, request_id: str | None) -> Any:
+    return handle_publish(event, app, request_id)

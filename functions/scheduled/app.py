@@ -1,12 +1,15 @@
 """ScheduledFunction: EventBridge Scheduler target; runs the captured request by `kind`."""
 
-from typing import Any
+from __future__ import annotations
 
-from opensock.app.scheduled import run_scheduled
-from opensock.edge.invocations import lambda_entry
-from opensock.wiring import Services
+from typing import TYPE_CHECKING, Any
+
+from opensock.edge.invocations import invocation
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@lambda_entry
-def lambda_handler(event: dict[str, Any], services: Services) -> dict[str, bool]:
-    return {"ran": run_scheduled(event, services)}
+@invocation
+def lambda_handler(event: dict[str, Any], app: App) -> dict[str, bool]:
+    return {"ran": app.scheduled.run(event)}

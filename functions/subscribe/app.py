@@ -1,13 +1,18 @@
 """`hotsock.subscribe`: join a channel; `hotsock.subscribed` is posted, errors are the reply."""
 
-from opensock.edge.channel_routes import subscribe_from_socket
-from opensock.edge.responses import Response, ok
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.domain.requests import SubscribeRequest
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    subscribe_from_socket(request, services)
+@websocket_route(model=SubscribeRequest)
+def lambda_handler(request: WsRequest[SubscribeRequest], app: App) -> Response:
+    body = request.body
+    app.subscriptions.subscribe_from_socket(request.connection_id, body.channel, body.token)
     return ok()

@@ -4,14 +4,18 @@ Two-way route that answers only refusals (`hotsock.error`); success has no ackno
 frame (Q-FRAME-5), its consequences are the `hotsock.memberUpdated` frames.
 """
 
-from opensock.edge.responses import Response, ok
-from opensock.edge.user_metadata_routes import umd_update_from_socket
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.domain.requests import UserMetadataUpdateFrame
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    umd_update_from_socket(request, services)
+@websocket_route(model=UserMetadataUpdateFrame)
+def lambda_handler(request: WsRequest[UserMetadataUpdateFrame], app: App) -> Response:
+    app.user_metadata.update_from_socket(request.connection_id, request.body)
     return ok()

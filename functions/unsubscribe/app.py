@@ -1,12 +1,16 @@
 """`hotsock.unsubscribe`: leave a channel; the reply is `hotsock.unsubscribed` or an error."""
 
-from opensock.edge.channel_routes import unsubscribe_from_socket
-from opensock.edge.responses import Response, ok
-from opensock.edge.websocket import websocket_route
-from opensock.edge.websocket_events import WsRequest
-from opensock.wiring import Services
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from opensock.domain.requests import UnsubscribeRequest
+from opensock.edge.websocket import Response, WsRequest, ok, websocket_route
+
+if TYPE_CHECKING:
+    from opensock.wiring import App
 
 
-@websocket_route
-def lambda_handler(request: WsRequest, services: Services) -> Response:
-    return ok(unsubscribe_from_socket(request, services))
+@websocket_route(model=UnsubscribeRequest)
+def lambda_handler(request: WsRequest[UnsubscribeRequest], app: App) -> Response:
+    return ok(app.subscriptions.unsubscribe(request.connection_id, request.body.channel))

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from functions.channel_storage_set.app import lambda_handler
-from opensock.app.storage_schedules import run_scheduled_storage_set
-from opensock.wiring import Services
 from tests.support.events import ws_event
 from tests.support.fakes import FakeConnections, FakeLambdaContext, FakePublisher, FrozenClock
+from tests.support.stack import Stack
 from tests.support.storage import FakeScheduler, open_connection, subscribe
 
 LOBBY = "game.lobby"
@@ -28,22 +27,22 @@ PLAYER = {
 
 
 @pytest.fixture
-def rig(services: Services) -> Services:
-    services.clock = FrozenClock()
-    services.scheduler = FakeScheduler()  # type: ignore[assignment]
-    open_connection(services, "host", HOST, uid="host")
-    player = open_connection(services, "p1", PLAYER, uid="p1")
-    subscribe(services, player, LOBBY)
-    return services
+def rig(stack: Stack) -> Stack:
+    stack.clock = FrozenClock()
+    stack.scheduler = FakeScheduler()  # type: ignore[assignment]
+    open_connection(stack, "host", HOST, uid="host")
+    player = open_connection(stack, "p1", PLAYER, uid="p1")
+    subscribe(stack, player, LOBBY)
+    return stack
 
 
-def send(services: Services, cid: str, **body: Any) -> dict[str, Any]:
+def send(stack: Stack, cid: str, **body: Any) -> dict[str, Any]:
     event = ws_event("channel_storage_set", connection_id=cid, body={"event": "x", **body})
-    return lambda_handler(event, FakeLambdaContext(), services)  # type: ignore[no-any-return]
+    return lambda_handler(event, FakeLambdaContext(), stack.app)  # type: ignore[no-any-return]
 
 
 def test_host_write_reaches_observers_once(
-    rig: Services, connections: FakeConnections, publisher: FakePublisher
+    rig: Stack, connections: FakeConnections, publisher: FakePublisher
 ) -> None:
     # WHEN the host (not subscribed) sets a value, then writes the same value again
     first = send(rig, "host", channel=LOBBY, key="settings", data={"maxPlayers": 4})
@@ -65,13 +64,13 @@ def test_host_write_reaches_observers_once(
     assert event["metadata"]["connectionId"] == "host"
 
 
-def test_alias_resolves_to_the_real_channel(rig: Services, connections: FakeConnections) -> None:
+def test_alias_resolves_to_the_real_channel(rig: Stack, connections: FakeConnections) -> None:
     send(rig, "host", channel="lobby", key="phase", data="waiting")
     assert connections.frames["p1"][0]["channel"] == LOBBY
 
 
 def test_writer_observing_the_key_sees_its_own_update_with_ttl(
-    rig: Services, connections: FakeConnections
+    rig: Stack, connections: FakeConnections
 ) -> None:
     send(rig, "p1", channel=LOBBY, key="player.123", data={"ready": True})
     assert connections.events("p1") == ["hotsock.channelStorageUpdated"]
@@ -104,7 +103,7 @@ def test_writer_observing_the_key_sees_its_own_update_with_ttl(
     ],
 )
 def test_refusals_answer_an_error_frame_and_write_nothing(
-    rig: Services, connections: FakeConnections, body: dict[str, Any], code: str
+    rig: Stack, connections: FakeConnections, body: dict[str, Any], code: str
 ) -> None:
     response = send(rig, "p1", **body)
     frame = json.loads(response["body"])
@@ -114,7 +113,7 @@ def test_refusals_answer_an_error_frame_and_write_nothing(
     assert connections.frames == {}
 
 
-def test_scheduled_write_applies_at_fire_time(rig: Services, connections: FakeConnections) -> None:
+def test_scheduled_write_applies_at_fire_time(rig: Stack, connections: FakeConnections) -> None:
     # GIVEN a scheduled write accepted now (Europe/Paris is UTC+1 in January)
     response = send(
         rig,
@@ -130,26 +129,26 @@ def test_scheduled_write_applies_at_fire_time(rig: Services, connections: FakeCo
     assert at.isoformat() == "2026-01-05T10:30:00+00:00" and zone == "Europe/Paris"
     assert connections.frames == {}
     # WHEN ScheduledFunction runs it
-    run_scheduled_storage_set(payload, rig)
+    rig.app.storage.run_scheduled(payload)
     # THEN observers get it with the writer's meta
     assert connections.frames["p1"][0]["data"] == "playing"
     assert connections.frames["p1"][0]["meta"] == {"uid": "p1", "umd": None}
 
 
 def test_server_write_through_the_publish_function_reaches_observers(
-    rig: Services, connections: FakeConnections
+    rig: Stack, connections: FakeConnections
 ) -> None:
     from functions.publish.app import lambda_handler as publish
 
     payload = {"channel": LOBBY, "event": "hotsock.channelStorageSet", "key": "round-state"}
-    result = publish({**payload, "data": "started"}, FakeLambdaContext(), rig)
+    result = publish({**payload, "data": "started"}, FakeLambdaContext(), rig.app)
     assert result == {"channel": LOBBY, "event": "hotsock.channelStorageSet"}
     assert connections.frames["p1"][0]["data"] == "started"
     assert connections.frames["p1"][0]["meta"] == {"uid": None, "umd": None}
 
 
 def test_subscribe_function_sends_the_snapshot_right_after_subscribed(
-    rig: Services, connections: FakeConnections
+    rig: Stack, connections: FakeConnections
 ) -> None:
     from functions.subscribe.app import lambda_handler as subscribe_handler
 
@@ -157,7 +156,9 @@ def test_subscribe_function_sends_the_snapshot_right_after_subscribed(
     late = open_connection(rig, "p2", PLAYER, uid="p2")
     body = {"event": "hotsock.subscribe", "channel": LOBBY}
     subscribe_handler(
-        ws_event("subscribe", connection_id=late.connection_id, body=body), FakeLambdaContext(), rig
+        ws_event("subscribe", connection_id=late.connection_id, body=body),
+        FakeLambdaContext(),
+        rig.app,
     )
     assert connections.events("p2") == ["hotsock.subscribed", "hotsock.channelStorageUpdated"]
     assert connections.frames["p2"][1]["meta"]["uid"] == "host"

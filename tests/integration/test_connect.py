@@ -8,30 +8,30 @@ from typing import Any
 import pytest
 
 from functions.connect.app import lambda_handler
-from opensock.wiring import Services
 from tests.support.events import ws_event
 from tests.support.fakes import FakeInvoker, FakeLambdaContext
+from tests.support.stack import Stack
 from tests.support.tokens import mint
 
 CID = "Xy3dQe1EoAMCKpQ="
 
 
-def connect(token: str | None, services: Services, context: FakeLambdaContext) -> Any:
+def connect(token: str | None, stack: Stack, context: FakeLambdaContext) -> Any:
     query = {} if token is None else {"token": token}
-    return lambda_handler(ws_event("connect", connection_id=CID, query=query), context, services)
+    return lambda_handler(ws_event("connect", connection_id=CID, query=query), context, stack.app)
 
 
 def test_accepted_connection_is_persisted_with_its_grants(
-    services: Services, context: FakeLambdaContext, invoker: FakeInvoker
+    stack: Stack, context: FakeLambdaContext, invoker: FakeInvoker
 ) -> None:
     # GIVEN a connect token with a uid, umd and channel grants
     claims = {"uid": "Jim", "umd": {"name": "Jim"}, "channels": {"chat": {"subscribe": True}}}
     before = time.time()
     # WHEN the client opens the socket with it
-    response = connect(mint(claims), services, context)
+    response = connect(mint(claims), stack, context)
     # THEN the handshake succeeds and the connection is stored with a fresh secret
     assert response == {"statusCode": 200}
-    connection = services.connections.get(CID)
+    connection = stack.connections.get(CID)
     assert connection is not None
     assert (connection.uid, connection.umd) == ("Jim", {"name": "Jim"})
     assert connection.grants == {"chat": {"subscribe": True}}
@@ -42,7 +42,7 @@ def test_accepted_connection_is_persisted_with_its_grants(
     # AND the follow-up that sends `hotsock.connected` was invoked asynchronously
     assert invoker.calls == [
         (
-            services.settings.connected_function_name,
+            stack.settings.connected_function_name,
             {
                 "connectionId": CID,
                 "connectedAt": pytest.approx(connection.connected_at),
@@ -52,14 +52,12 @@ def test_accepted_connection_is_persisted_with_its_grants(
     ]
 
 
-def test_each_connection_gets_its_own_secret(
-    services: Services, context: FakeLambdaContext
-) -> None:
+def test_each_connection_gets_its_own_secret(stack: Stack, context: FakeLambdaContext) -> None:
     secrets = set()
     for index in range(3):
         event = ws_event("connect", connection_id=f"conn-{index}=", query={"token": mint()})
-        assert lambda_handler(event, context, services) == {"statusCode": 200}
-        connection = services.connections.get(f"conn-{index}=")
+        assert lambda_handler(event, context, stack.app) == {"statusCode": 200}
+        connection = stack.connections.get(f"conn-{index}=")
         assert connection is not None
         secrets.add(connection.secret)
     assert len(secrets) == 3
@@ -80,31 +78,31 @@ def test_each_connection_gets_its_own_secret(
 def test_refused_token_refuses_handshake_and_writes_nothing(
     token: str | None,
     status: int,
-    services: Services,
+    stack: Stack,
     context: FakeLambdaContext,
     invoker: FakeInvoker,
 ) -> None:
-    response = connect(token, services, context)
+    response = connect(token, stack, context)
     assert response == {"statusCode": status}
-    assert services.connections.get(CID) is None
+    assert stack.connections.get(CID) is None
     assert invoker.calls == []
 
 
 def test_single_use_token_opens_one_connection_only(
-    services: Services, context: FakeLambdaContext
+    stack: Stack, context: FakeLambdaContext
 ) -> None:
     token = mint({"singleUse": True, "jti": "0b6f5a1e-4d1c-4a44-9b0e-6f8f3b0f8a11"})
-    assert connect(token, services, context) == {"statusCode": 200}
+    assert connect(token, stack, context) == {"statusCode": 200}
     second = ws_event("connect", connection_id="other=", query={"token": token})
-    assert lambda_handler(second, context, services) == {"statusCode": 401}
-    assert services.connections.get("other=") is None
+    assert lambda_handler(second, context, stack.app) == {"statusCode": 401}
+    assert stack.connections.get("other=") is None
 
 
 def test_nbf_refusal_does_not_consume_single_use_token(
-    services: Services, context: FakeLambdaContext
+    stack: Stack, context: FakeLambdaContext
 ) -> None:
     jti = "5f0c7c1e-0000-4a44-9b0e-6f8f3b0f8a11"
     early = mint({"singleUse": True, "jti": jti, "nbf": int(time.time()) + 600})
-    assert connect(early, services, context) == {"statusCode": 401}
+    assert connect(early, stack, context) == {"statusCode": 401}
     valid = mint({"singleUse": True, "jti": jti})
-    assert connect(valid, services, context) == {"statusCode": 200}
+    assert connect(valid, stack, context) == {"statusCode": 200}

@@ -17,10 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from functions.connect.app import lambda_handler
 from opensock.config import load_settings
-from opensock.wiring import Services
 from tests.support.env import HS256_SECRET, TEST_ENV
 from tests.support.events import ws_event
 from tests.support.fakes import FakeInvoker, FakeLambdaContext
+from tests.support.stack import Stack
 from tests.support.tokens import mint
 
 CID = "Refused0Conn="
@@ -113,38 +113,38 @@ ASYMMETRIC_CASES: dict[str, tuple[Callable[[], str], int]] = {
 }
 
 
-def connect(token: str | None, services: Services) -> Any:
+def connect(token: str | None, stack: Stack) -> Any:
     query = {} if token is None else {"token": token}
     event = ws_event("connect", connection_id=CID, query=query)
-    return lambda_handler(event, FakeLambdaContext(), services)
+    return lambda_handler(event, FakeLambdaContext(), stack.app)
 
 
-def assert_refused(
-    token: str | None, status: int, services: Services, invoker: FakeInvoker
-) -> None:
-    assert connect(token, services) == {"statusCode": status}
-    assert services.connections.get(CID) is None
+def assert_refused(token: str | None, status: int, stack: Stack, invoker: FakeInvoker) -> None:
+    assert connect(token, stack) == {"statusCode": status}
+    assert stack.connections.get(CID) is None
     assert invoker.calls == []
 
 
 @pytest.mark.parametrize("case", list(HS_CASES))
-def test_refused_with_the_hs256_slot(case: str, services: Services, invoker: FakeInvoker) -> None:
+def test_refused_with_the_hs256_slot(case: str, stack: Stack, invoker: FakeInvoker) -> None:
     make, status = HS_CASES[case]
-    assert_refused(make(), status, services, invoker)
+    assert_refused(make(), status, stack, invoker)
 
 
 @pytest.fixture
-def asymmetric_services(services: Services) -> Services:
-    configured = Services(load_settings(ASYMMETRIC_ENV), sleep=services.sleep)
-    configured.gateway = services.gateway
-    configured.pubsub = services.pubsub
-    configured.invoker = services.invoker
-    return configured
+def asymmetric_services(stack: Stack) -> Stack:
+    return Stack(
+        load_settings(ASYMMETRIC_ENV),
+        sleep=stack.sleep,
+        gateway=stack.gateway,
+        pubsub=stack.pubsub,
+        invoker=stack.invoker,
+    )
 
 
 @pytest.mark.parametrize("case", list(ASYMMETRIC_CASES))
 def test_refused_with_asymmetric_slots(
-    case: str, asymmetric_services: Services, invoker: FakeInvoker
+    case: str, asymmetric_services: Stack, invoker: FakeInvoker
 ) -> None:
     make, status = ASYMMETRIC_CASES[case]
     assert_refused(make(), status, asymmetric_services, invoker)
@@ -154,7 +154,7 @@ def test_refused_with_asymmetric_slots(
     ("key", "algorithm", "kid"), [(RSA_KEY, "RS256", "k1"), (EC_KEY, "ES256", None)]
 )
 def test_the_same_slots_accept_a_correctly_signed_token(
-    key: Any, algorithm: str, kid: str | None, asymmetric_services: Services
+    key: Any, algorithm: str, kid: str | None, asymmetric_services: Stack
 ) -> None:
     # The refusals above are for the stated reason: the slots themselves work.
     assert connect(asymmetric({}, key, algorithm, kid), asymmetric_services) == {"statusCode": 200}

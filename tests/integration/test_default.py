@@ -5,43 +5,43 @@ from __future__ import annotations
 from typing import Any
 
 from functions.default.app import lambda_handler
-from opensock.app.subscriptions import subscribe
 from opensock.jsoncodec import loads
-from opensock.wiring import Services
+from tests.support.calls import subscribe
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext
+from tests.support.stack import Stack
 
 
-def send(services: Services, cid: str, body: Any) -> dict[str, Any]:
+def send(stack: Stack, cid: str, body: Any) -> dict[str, Any]:
     event = ws_event("default", connection_id=cid, body=body)
-    response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), services=services)
+    response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), app=stack.app)
     return loads(response["body"]) if "body" in response else {}
 
 
-def room(services: Services, messages: dict[str, Any]) -> None:
+def room(stack: Stack, messages: dict[str, Any]) -> None:
     for cid, uid in (("A", "ana"), ("B", "ben")):
         conn = open_connection(
-            services, cid, {"room": {"subscribe": True, "messages": messages}}, uid=uid
+            stack, cid, {"room": {"subscribe": True, "messages": messages}}, uid=uid
         )
-        subscribe(conn, "room", services)
+        subscribe(conn, "room", stack)
 
 
-def test_publish_with_meta_echo_off_by_default(channel_services: Services) -> None:
-    room(channel_services, {"chat": {"publish": True}})
-    assert send(channel_services, "A", {"event": "chat", "channel": "room", "data": "hi"}) == {}
-    frame = gateway(channel_services).frames["B"][-1]
+def test_publish_with_meta_echo_off_by_default(channel_stack: Stack) -> None:
+    room(channel_stack, {"chat": {"publish": True}})
+    assert send(channel_stack, "A", {"event": "chat", "channel": "room", "data": "hi"}) == {}
+    frame = gateway(channel_stack).frames["B"][-1]
     assert frame["event"] == "chat"
     assert frame["data"] == "hi"
     assert frame["meta"] == {"uid": "ana", "umd": None}
-    assert gateway(channel_services).events("A")[-1] != "chat"
+    assert gateway(channel_stack).events("A")[-1] != "chat"
 
 
-def test_echo_when_granted(channel_services: Services) -> None:
-    room(channel_services, {"chat": {"publish": True, "echo": True, "emitPubSubEvent": True}})
-    send(channel_services, "A", {"event": "chat", "channel": "room"})
-    assert gateway(channel_services).frames["A"][-1]["data"] is None
-    event = pubsub(channel_services).of_type("hotsock.messagePublished")[0]
+def test_echo_when_granted(channel_stack: Stack) -> None:
+    room(channel_stack, {"chat": {"publish": True, "echo": True, "emitPubSubEvent": True}})
+    send(channel_stack, "A", {"event": "chat", "channel": "room"})
+    assert gateway(channel_stack).frames["A"][-1]["data"] is None
+    event = pubsub(channel_stack).of_type("hotsock.messagePublished")[0]
     assert event["metadata"]["trigger"] == "client.websocket"
     assert event["metadata"]["connectionId"] == "A"
     assert event["data"]["meta"] == {"uid": "ana", "umd": None}
@@ -52,36 +52,36 @@ def test_echo_when_granted(channel_services: Services) -> None:
     )
 
 
-def test_broadcast_without_subscription(channel_services: Services) -> None:
-    room(channel_services, {})
-    open_connection(channel_services, "X", {"room": {"messages": {"t": {"broadcast": True}}}})
-    assert send(channel_services, "X", {"event": "t", "channel": "room"}) == {}
-    assert gateway(channel_services).events("A")[-1] == "t"
+def test_broadcast_without_subscription(channel_stack: Stack) -> None:
+    room(channel_stack, {})
+    open_connection(channel_stack, "X", {"room": {"messages": {"t": {"broadcast": True}}}})
+    assert send(channel_stack, "X", {"event": "t", "channel": "room"}) == {}
+    assert gateway(channel_stack).events("A")[-1] == "t"
 
 
-def test_publish_denied(channel_services: Services) -> None:
-    room(channel_services, {"chat": {"publish": False, "broadcast": True}})
-    reply = send(channel_services, "A", {"event": "chat", "channel": "room"})
+def test_publish_denied(channel_stack: Stack) -> None:
+    room(channel_stack, {"chat": {"publish": False, "broadcast": True}})
+    reply = send(channel_stack, "A", {"event": "chat", "channel": "room"})
     assert reply["error"]["code"] == "PUBLISH_PERMISSION_DENIED"
     assert reply["channel"] == "room"
 
 
-def test_scheduling_needs_schedule_before(channel_services: Services) -> None:
-    later = int(channel_services.clock()) + 3600
-    room(channel_services, {"r": {"publish": True, "scheduleBefore": later}})
+def test_scheduling_needs_schedule_before(channel_stack: Stack) -> None:
+    later = int(channel_stack.clock()) + 3600
+    room(channel_stack, {"r": {"publish": True, "scheduleBefore": later}})
     body = {"event": "r", "channel": "room", "scheduleExpression": "at(2099-01-01T00:00:00)"}
-    assert send(channel_services, "A", body)["error"]["code"] == "SCHEDULE_PERMISSION_DENIED"
+    assert send(channel_stack, "A", body)["error"]["code"] == "SCHEDULE_PERMISSION_DENIED"
     body["scheduleExpression"] = "at(2026-01-05T10:30:00)"
-    assert send(channel_services, "A", body) == {}
-    payload = channel_services.scheduler.schedules[0][2]  # type: ignore[attr-defined]
+    assert send(channel_stack, "A", body) == {}
+    payload = channel_stack.scheduler.schedules[0][2]  # type: ignore[attr-defined]
     assert payload["request"]["exclude_connection_id"] == "A"
     assert payload["origin"]["trigger"] == "client.websocket"
 
 
-def test_request_counts(channel_services: Services) -> None:
-    room(channel_services, {"chat": {"publish": True}})
-    counter = count_dynamodb(channel_services)
-    send(channel_services, "A", {"event": "chat", "channel": "room"})
+def test_request_counts(channel_stack: Stack) -> None:
+    room(channel_stack, {"chat": {"publish": True}})
+    counter = count_dynamodb(channel_stack)
+    send(channel_stack, "A", {"event": "chat", "channel": "room"})
     print("client publish", counter.by_operation())
     # the connection and its subscription in one BatchGetItem, then the fan-out Query
     assert counter.by_operation() == {"BatchGetItem": 1, "Query": 1}

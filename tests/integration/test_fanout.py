@@ -6,67 +6,65 @@ import boto3
 
 from functions.fanout.app import lambda_handler
 from opensock.adapters.sqs import SqsFanoutQueue
-from opensock.app.subscriptions import subscribe
 from opensock.domain.fanout_jobs import FanoutJob
-from opensock.wiring import Services
+from tests.support.calls import subscribe
 from tests.support.channels import gateway, open_connection, pubsub
 from tests.support.fakes import FakeLambdaContext
+from tests.support.stack import Stack
 
 
-def subscribers(services: Services, channel: str, count: int) -> list[str]:
+def subscribers(stack: Stack, channel: str, count: int) -> list[str]:
     ids = []
     for i in range(count):
-        conn = open_connection(services, f"S{i:03d}", {channel: {"subscribe": True}}, uid=f"u{i}")
-        subscribe(conn, channel, services)
+        conn = open_connection(stack, f"S{i:03d}", {channel: {"subscribe": True}}, uid=f"u{i}")
+        subscribe(conn, channel, stack)
         ids.append(conn.connection_id)
     return ids
 
 
 def test_gone_connection_in_the_middle_is_pruned_rest_still_receive(
-    channel_services: Services,
+    channel_stack: Stack,
 ) -> None:
     # GIVEN 5 subscribers, the middle one dead (410) and its record gone
-    ids = subscribers(channel_services, "c", 5)
+    ids = subscribers(channel_stack, "c", 5)
     dead = ids[2]
-    gateway(channel_services).gone.add(dead)
-    channel_services.connections.delete(dead)
+    gateway(channel_stack).gone.add(dead)
+    channel_stack.connections.delete(dead)
     # WHEN a frame is fanned out
-    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x", "channel": "c"}))
+    report = channel_stack.fanout.deliver(FanoutJob("c", {"event": "x", "channel": "c"}))
     # THEN four posts, one gone, pruned with its subscription
     assert (report.posted, report.gone, report.failed, report.pruned) == (4, [dead], 0, 1)
-    assert channel_services.subscriptions.get("c", dead) is None
-    assert (
-        pubsub(channel_services).of_type("hotsock.unsubscribed")[-1]["data"]["connectionId"] == dead
-    )
+    assert channel_stack.subscriptions.get("c", dead) is None
+    assert pubsub(channel_stack).of_type("hotsock.unsubscribed")[-1]["data"]["connectionId"] == dead
 
 
-def test_unconfirmed_gone_is_not_pruned(channel_services: Services) -> None:
+def test_unconfirmed_gone_is_not_pruned(channel_stack: Stack) -> None:
     # GIVEN a live connection for which API Gateway answers a spurious 410 to a post
-    ids = subscribers(channel_services, "c", 2)
-    gateway(channel_services).flaky_gone.add(ids[0])
+    ids = subscribers(channel_stack, "c", 2)
+    gateway(channel_stack).flaky_gone.add(ids[0])
     # WHEN a frame is fanned out
-    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    report = channel_stack.fanout.deliver(FanoutJob("c", {"event": "x"}))
     # THEN GET @connections says it is alive: nothing is pruned
     assert report.pruned == 0
-    assert channel_services.subscriptions.get("c", ids[0]) is not None
-    assert channel_services.connections.get(ids[0]) is not None
+    assert channel_stack.subscriptions.get("c", ids[0]) is not None
+    assert channel_stack.connections.get(ids[0]) is not None
 
 
-def test_confirmed_gone_with_live_record_is_pruned(channel_services: Services) -> None:
+def test_confirmed_gone_with_live_record_is_pruned(channel_stack: Stack) -> None:
     # GIVEN a connection that died without $disconnect (its record still there)
-    ids = subscribers(channel_services, "c", 2)
-    gateway(channel_services).gone.add(ids[0])
+    ids = subscribers(channel_stack, "c", 2)
+    gateway(channel_stack).gone.add(ids[0])
     # WHEN a fan-out meets its 410 and GET @connections confirms it
-    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    report = channel_stack.fanout.deliver(FanoutJob("c", {"event": "x"}))
     # THEN its record and subscription are removed; the other subscriber got the frame
     assert (report.posted, report.pruned) == (1, 1)
-    assert channel_services.subscriptions.get("c", ids[0]) is None
-    assert channel_services.connections.get(ids[0]) is None
+    assert channel_stack.subscriptions.get("c", ids[0]) is None
+    assert channel_stack.connections.get(ids[0]) is None
 
 
-def test_failed_post_does_not_stop_the_rest(channel_services: Services) -> None:
-    ids = subscribers(channel_services, "c", 3)
-    fake = gateway(channel_services)
+def test_failed_post_does_not_stop_the_rest(channel_stack: Stack) -> None:
+    ids = subscribers(channel_stack, "c", 3)
+    fake = gateway(channel_stack)
     original = fake.post
 
     def flaky(connection_id: str, frame: object) -> None:
@@ -75,16 +73,16 @@ def test_failed_post_does_not_stop_the_rest(channel_services: Services) -> None:
         original(connection_id, frame)
 
     fake.post = flaky  # type: ignore[method-assign]
-    report = channel_services.fanout.deliver(FanoutJob("c", {"event": "x"}))
+    report = channel_stack.fanout.deliver(FanoutJob("c", {"event": "x"}))
     assert (report.posted, report.failed) == (2, 1)
 
 
-def test_large_channel_goes_through_fifo_lanes(channel_services: Services) -> None:
+def test_large_channel_goes_through_fifo_lanes(channel_stack: Stack) -> None:
     # GIVEN a FIFO queue and a batch size of 10 with 35 subscribers
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="fanout.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    ids = subscribers(channel_services, "big", 35)
-    fanout = channel_services.fanout
+    ids = subscribers(channel_stack, "big", 35)
+    fanout = channel_stack.fanout
     fanout._batch_size = 10
     fanout._queue = SqsFanoutQueue(url)
     # WHEN a message is fanned out
@@ -93,21 +91,21 @@ def test_large_channel_goes_through_fifo_lanes(channel_services: Services) -> No
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     event = {"Records": [{"body": m["Body"]} for m in messages]}
     # THEN FanoutFunction posts every lane
-    result = lambda_handler(event, FakeLambdaContext(), services=channel_services)
+    result = lambda_handler(event, FakeLambdaContext(), app=channel_stack.app)
     assert result == {"posted": 35, "gone": 0, "failed": 0}
-    assert all(gateway(channel_services).events(cid)[-1] == "m" for cid in ids)
+    assert all(gateway(channel_stack).events(cid)[-1] == "m" for cid in ids)
 
 
-def test_observers_audience(channel_services: Services) -> None:
+def test_observers_audience(channel_stack: Stack) -> None:
     watcher = open_connection(
-        channel_services, "W", {"s": {"subscribe": True, "storage": {"k": {"observe": True}}}}
+        channel_stack, "W", {"s": {"subscribe": True, "storage": {"k": {"observe": True}}}}
     )
-    other = open_connection(channel_services, "O", {"s": {"subscribe": True}})
-    subscribe(watcher, "s", channel_services)
-    subscribe(other, "s", channel_services)
+    other = open_connection(channel_stack, "O", {"s": {"subscribe": True}})
+    subscribe(watcher, "s", channel_stack)
+    subscribe(other, "s", channel_stack)
     from opensock.domain.fanout_jobs import Audience
 
     job = FanoutJob("s", {"event": "u"}, audience=Audience.observers("k"))
     assert FanoutJob.from_json(job.to_json()) == job
-    assert channel_services.fanout.deliver(job).posted == 1
-    assert gateway(channel_services).events("W")[-1] == "u"
+    assert channel_stack.fanout.deliver(job).posted == 1
+    assert gateway(channel_stack).events("W")[-1] == "u"

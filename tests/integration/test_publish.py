@@ -8,68 +8,68 @@ from typing import Any
 import pytest
 
 from functions.publish.app import lambda_handler
-from opensock.app.subscriptions import subscribe
-from opensock.wiring import Services
+from tests.support.calls import subscribe
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event
 from tests.support.fakes import FakeLambdaContext
+from tests.support.stack import Stack
 
 
-def invoke(services: Services, payload: Any) -> Any:
-    return lambda_handler(payload, FakeLambdaContext(), services=services)
+def invoke(stack: Stack, payload: Any) -> Any:
+    return lambda_handler(payload, FakeLambdaContext(), app=stack.app)
 
 
-def http(services: Services, body: Any, key: str = PUBLISH_API_KEY, **extra: Any) -> Any:
+def http(stack: Stack, body: Any, key: str = PUBLISH_API_KEY, **extra: Any) -> Any:
     event = load_event("publish_http")
     event["body"] = json.dumps(body)
     event["headers"]["authorization"] = f"Bearer {key}"
     event.update(extra)
-    return invoke(services, event)
+    return invoke(stack, event)
 
 
-def subscribers(services: Services, channel: str, count: int) -> list[str]:
+def subscribers(stack: Stack, channel: str, count: int) -> list[str]:
     ids = []
     for i in range(count):
-        conn = open_connection(services, f"S{i:03d}", {channel: {"subscribe": True}})
-        subscribe(conn, channel, services)
+        conn = open_connection(stack, f"S{i:03d}", {channel: {"subscribe": True}})
+        subscribe(conn, channel, stack)
         ids.append(conn.connection_id)
     return ids
 
 
-def test_lambda_publish_reaches_every_subscriber_in_order(channel_services: Services) -> None:
-    ids = subscribers(channel_services, "live", 3)
+def test_lambda_publish_reaches_every_subscriber_in_order(channel_stack: Stack) -> None:
+    ids = subscribers(channel_stack, "live", 3)
     for n in range(5):
-        assert invoke(channel_services, {"channel": "live", "event": "tick", "data": n}) == {
+        assert invoke(channel_stack, {"channel": "live", "event": "tick", "data": n}) == {
             "channel": "live",
             "event": "tick",
         }
     for cid in ids:
-        delivered = [f for f in gateway(channel_services).frames[cid] if f["event"] == "tick"]
+        delivered = [f for f in gateway(channel_stack).frames[cid] if f["event"] == "tick"]
         assert [f["data"] for f in delivered] == [0, 1, 2, 3, 4]
         assert "meta" not in delivered[0]
         assert [f["id"] for f in delivered] == sorted(f["id"] for f in delivered)
 
 
-def test_eager_id_and_pubsub(channel_services: Services) -> None:
-    subscribers(channel_services, "c", 1)
+def test_eager_id_and_pubsub(channel_stack: Stack) -> None:
+    subscribers(channel_stack, "c", 1)
     result = invoke(
-        channel_services,
+        channel_stack,
         {"channel": "c", "event": "e", "eagerIdGeneration": True, "emitPubSubEvent": True},
     )
     assert len(result["id"]) == 26
-    event = pubsub(channel_services).of_type("hotsock.messagePublished")[0]
+    event = pubsub(channel_stack).of_type("hotsock.messagePublished")[0]
     assert event["data"] == {"channel": "c", "event": "e", "id": result["id"], "data": None}
     assert event["dataType"] == "message"
     assert event["metadata"]["trigger"] == "server.lambda"
     assert "connectionId" not in event["metadata"]
 
 
-def test_deduplication_id(channel_services: Services) -> None:
-    ids = subscribers(channel_services, "c", 1)
+def test_deduplication_id(channel_stack: Stack) -> None:
+    ids = subscribers(channel_stack, "c", 1)
     for _ in range(2):
-        invoke(channel_services, {"channel": "c", "event": "e", "deduplicationId": "d1"})
-    assert gateway(channel_services).events(ids[0]).count("e") == 1
+        invoke(channel_stack, {"channel": "c", "event": "e", "deduplicationId": "d1"})
+    assert gateway(channel_stack).events(ids[0]).count("e") == 1
 
 
 @pytest.mark.parametrize(
@@ -93,14 +93,14 @@ def test_deduplication_id(channel_services: Services) -> None:
     ],
 )
 def test_invalid_payloads_are_results_not_errors(
-    channel_services: Services, payload: Any, code: str
+    channel_stack: Stack, payload: Any, code: str
 ) -> None:
-    assert invoke(channel_services, payload)["error"]["code"] == code
+    assert invoke(channel_stack, payload)["error"]["code"] == code
 
 
-def test_scheduled_publish_returns_arn(channel_services: Services) -> None:
+def test_scheduled_publish_returns_arn(channel_stack: Stack) -> None:
     result = invoke(
-        channel_services,
+        channel_stack,
         {
             "channel": "c",
             "event": "e",
@@ -110,47 +110,47 @@ def test_scheduled_publish_returns_arn(channel_services: Services) -> None:
         },
     )
     assert result["scheduleArn"].startswith("arn:aws:scheduler:")
-    at, _, payload = channel_services.scheduler.schedules[0]  # type: ignore[attr-defined]
+    at, _, payload = channel_stack.scheduler.schedules[0]  # type: ignore[attr-defined]
     assert at.isoformat() == "2030-01-01T09:00:00+00:00"
     assert payload["kind"] == "publish"
     assert payload["request"]["message_id"] == result["id"]
 
 
-def test_http_publish_202_and_errors(channel_services: Services) -> None:
-    ids = subscribers(channel_services, "c", 1)
-    response = http(channel_services, {"channel": "c", "event": "e"})
+def test_http_publish_202_and_errors(channel_stack: Stack) -> None:
+    ids = subscribers(channel_stack, "c", 1)
+    response = http(channel_stack, {"channel": "c", "event": "e"})
     assert response["statusCode"] == 202
     assert json.loads(response["body"]) == {"channel": "c", "event": "e"}
     assert response["headers"]["Access-Control-Allow-Origin"] == "*"
-    assert gateway(channel_services).events(ids[0])[-1] == "e"
-    unauthorized = http(channel_services, {"channel": "c", "event": "e"}, key="nope")
+    assert gateway(channel_stack).events(ids[0])[-1] == "e"
+    unauthorized = http(channel_stack, {"channel": "c", "event": "e"}, key="nope")
     assert unauthorized["statusCode"] == 401
     assert unauthorized["headers"]["WWW-Authenticate"] == "Bearer"
-    bad = http(channel_services, {"channel": "c"})
+    bad = http(channel_stack, {"channel": "c"})
     assert bad["statusCode"] == 400
     assert json.loads(bad["body"])["error"]["code"] == "INVALID_MESSAGE"
 
 
-def test_http_publish_base64_body(channel_services: Services) -> None:
+def test_http_publish_base64_body(channel_stack: Stack) -> None:
     import base64
 
     event = load_event("publish_http")
     event["headers"]["authorization"] = f"Bearer {PUBLISH_API_KEY}"
     event["body"] = base64.b64encode(b'{"channel":"c","event":"e"}').decode()
     event["isBase64Encoded"] = True
-    assert invoke(channel_services, event)["statusCode"] == 202
+    assert invoke(channel_stack, event)["statusCode"] == 202
 
 
-def test_request_counts_fanout_1_and_100(channel_services: Services) -> None:
-    subscribers(channel_services, "one", 1)
-    subscribers(channel_services, "hundred", 100)
-    counter = count_dynamodb(channel_services)
-    invoke(channel_services, {"channel": "one", "event": "e"})
+def test_request_counts_fanout_1_and_100(channel_stack: Stack) -> None:
+    subscribers(channel_stack, "one", 1)
+    subscribers(channel_stack, "hundred", 100)
+    counter = count_dynamodb(channel_stack)
+    invoke(channel_stack, {"channel": "one", "event": "e"})
     one = counter.by_operation()
     counter.calls.clear()
-    posts_before = sum(len(v) for v in gateway(channel_services).frames.values())
-    invoke(channel_services, {"channel": "hundred", "event": "e"})
-    posts = sum(len(v) for v in gateway(channel_services).frames.values()) - posts_before
+    posts_before = sum(len(v) for v in gateway(channel_stack).frames.values())
+    invoke(channel_stack, {"channel": "hundred", "event": "e"})
+    posts = sum(len(v) for v in gateway(channel_stack).frames.values()) - posts_before
     print("server publish fan-out 1", one, "fan-out 100", counter.by_operation(), "posts", posts)
     assert one == {"Query": 1}
     assert counter.by_operation() == {"Query": 1}

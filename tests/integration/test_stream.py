@@ -6,13 +6,13 @@ import copy
 from typing import Any
 
 from functions.stream.app import lambda_handler
-from opensock.wiring import Services
 from tests.support.events import load_event
 from tests.support.fakes import FakeLambdaContext, FakePublisher
+from tests.support.stack import Stack
 
 
-def run(services: Services, records: list[dict[str, Any]]) -> dict[str, int]:
-    return lambda_handler({"Records": records}, FakeLambdaContext(), services)  # type: ignore[no-any-return]
+def run(stack: Stack, records: list[dict[str, Any]]) -> dict[str, int]:
+    return lambda_handler({"Records": records}, FakeLambdaContext(), stack.app)  # type: ignore[no-any-return]
 
 
 def ttl_record() -> dict[str, Any]:
@@ -21,12 +21,12 @@ def ttl_record() -> dict[str, Any]:
     return record
 
 
-def test_ttl_removal_emits_the_expiry_event(services: Services, publisher: FakePublisher) -> None:
+def test_ttl_removal_emits_the_expiry_event(stack: Stack, publisher: FakePublisher) -> None:
     # GIVEN a TTL removal of an entry written with emitPubSubEvent
     record = ttl_record()
     image = record["dynamodb"]["OldImage"]
     # WHEN
-    result = run(services, [record])
+    result = run(stack, [record])
     # THEN
     assert result == {"expired": 1, "emitted": 1}
     (event,) = publisher.envelopes
@@ -46,7 +46,7 @@ def test_ttl_removal_emits_the_expiry_event(services: Services, publisher: FakeP
 
 
 def test_entries_written_without_emit_and_other_removals_are_silent(
-    services: Services, publisher: FakePublisher
+    stack: Stack, publisher: FakePublisher
 ) -> None:
     quiet = ttl_record()
     quiet["dynamodb"]["OldImage"]["emit"] = {"BOOL": False}
@@ -56,6 +56,6 @@ def test_entries_written_without_emit_and_other_removals_are_silent(
     not_storage["dynamodb"]["OldImage"]["sk"] = {"S": "sub#abc"}
     insert = ttl_record()
     insert["eventName"] = "INSERT"
-    result = run(services, [quiet, user_clear, not_storage, insert])
+    result = run(stack, [quiet, user_clear, not_storage, insert])
     assert result == {"expired": 1, "emitted": 0}
     assert publisher.envelopes == []

@@ -8,30 +8,30 @@ from typing import Any
 import pytest
 
 from functions.subscribe.app import lambda_handler
-from opensock.app.subscriptions import subscribe
 from opensock.errors import PresenceCapacityReachedError
 from opensock.jsoncodec import loads
-from opensock.wiring import Services
+from tests.support.calls import subscribe
 from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext, FakePublisher
+from tests.support.stack import Stack
 from tests.support.tokens import mint
 
 
-def call(services: Services, cid: str, body: Any) -> dict[str, Any]:
+def call(stack: Stack, cid: str, body: Any) -> dict[str, Any]:
     event = ws_event("subscribe", connection_id=cid, body=body)
-    response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), services=services)
+    response: dict[str, Any] = lambda_handler(event, FakeLambdaContext(), app=stack.app)
     return loads(response["body"]) if "body" in response else {}
 
 
-def test_subscribe_posts_subscribed_and_emits_events(channel_services: Services) -> None:
+def test_subscribe_posts_subscribed_and_emits_events(channel_stack: Stack) -> None:
     # GIVEN a connection allowed to subscribe to room.1
-    open_connection(channel_services, "A", {"room.*": {"subscribe": True}}, uid="u1")
+    open_connection(channel_stack, "A", {"room.*": {"subscribe": True}}, uid="u1")
     # WHEN it subscribes
-    reply = call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "room.1"})
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "room.1"})
     # THEN hotsock.subscribed is posted, nothing is returned, pub/sub sees subscribed + count
     assert reply == {}
-    assert gateway(channel_services).frames["A"] == [
+    assert gateway(channel_stack).frames["A"] == [
         {
             "event": "hotsock.subscribed",
             "channel": "room.1",
@@ -39,9 +39,9 @@ def test_subscribe_posts_subscribed_and_emits_events(channel_services: Services)
             "meta": {"uid": "u1", "umd": None},
         }
     ]
-    types = [e["type"] for e in pubsub(channel_services).envelopes]
+    types = [e["type"] for e in pubsub(channel_stack).envelopes]
     assert types == ["hotsock.subscribed", "hotsock.channelUpdated"]
-    updated = pubsub(channel_services).of_type("hotsock.channelUpdated")[0]
+    updated = pubsub(channel_stack).of_type("hotsock.channelUpdated")[0]
     assert updated["data"] == {"name": "room.1", "subscriptionsCount": 1}
     assert updated["metadata"] == {"channel": "room.1", "hotsockVersion": "1.13.5"}
 
@@ -73,24 +73,24 @@ def test_subscribe_posts_subscribed_and_emits_events(channel_services: Services)
     ],
 )
 def test_subscribe_errors(
-    channel_services: Services, grants: dict[str, Any], body: dict[str, Any], code: str
+    channel_stack: Stack, grants: dict[str, Any], body: dict[str, Any], code: str
 ) -> None:
-    open_connection(channel_services, "A", grants)
-    reply = call(channel_services, "A", body)
+    open_connection(channel_stack, "A", grants)
+    reply = call(channel_stack, "A", body)
     assert reply["event"] == "hotsock.error"
     assert reply["error"]["code"] == code
     assert reply["channel"] == body["channel"]
 
 
-def test_already_subscribed(channel_services: Services) -> None:
-    open_connection(channel_services, "A", {"x": {"subscribe": True}})
-    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "x"})
-    reply = call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "x"})
+def test_already_subscribed(channel_stack: Stack) -> None:
+    open_connection(channel_stack, "A", {"x": {"subscribe": True}})
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "x"})
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "x"})
     assert reply["error"]["code"] == "ALREADY_SUBSCRIBED"
 
 
-def test_subscribe_token_overrides_uid_umd_alias(channel_services: Services) -> None:
-    open_connection(channel_services, "A", {}, uid="u1")
+def test_subscribe_token_overrides_uid_umd_alias(channel_stack: Stack) -> None:
+    open_connection(channel_stack, "A", {}, uid="u1")
     token = mint(
         {
             "connectionId": "A",
@@ -99,26 +99,26 @@ def test_subscribe_token_overrides_uid_umd_alias(channel_services: Services) -> 
             "channels": {"secret.1": {"subscribe": True, "alias": "s"}},
         },
         scope="subscribe",
-        now=channel_services.clock(),
+        now=channel_stack.clock(),
     )
     body = {"event": "hotsock.subscribe", "channel": "s", "data": {"token": token}}
-    assert call(channel_services, "A", body) == {}
-    frame = gateway(channel_services).frames["A"][0]
+    assert call(channel_stack, "A", body) == {}
+    frame = gateway(channel_stack).frames["A"][0]
     assert frame["channel"] == "secret.1"
     assert frame["meta"] == {"channelAlias": "s", "uid": "other", "umd": {"n": 1}}
 
 
-def test_single_use_subscribe_token_is_consumed(channel_services: Services) -> None:
-    open_connection(channel_services, "A", {}, uid="u1")
+def test_single_use_subscribe_token_is_consumed(channel_stack: Stack) -> None:
+    open_connection(channel_stack, "A", {}, uid="u1")
     claims = {"uid": "u1", "singleUse": True, "jti": "j-1", "channels": {"*": {"subscribe": True}}}
-    token = mint(claims, scope="subscribe", now=channel_services.clock())
+    token = mint(claims, scope="subscribe", now=channel_stack.clock())
     ok = call(
-        channel_services,
+        channel_stack,
         "A",
         {"event": "hotsock.subscribe", "channel": "a", "data": {"token": token}},
     )
     again = call(
-        channel_services,
+        channel_stack,
         "A",
         {"event": "hotsock.subscribe", "channel": "b", "data": {"token": token}},
     )
@@ -126,48 +126,48 @@ def test_single_use_subscribe_token_is_consumed(channel_services: Services) -> N
     assert again["error"]["code"] == "INVALID_SUBSCRIBE_TOKEN"
 
 
-def test_presence_dedup_by_uid(channel_services: Services) -> None:
+def test_presence_dedup_by_uid(channel_stack: Stack) -> None:
     # GIVEN two connections of uid "ana" and one of "ben" on a presence channel
     grants = {"presence.room": {"subscribe": True}}
-    open_connection(channel_services, "A1", grants, uid="ana")
-    open_connection(channel_services, "A2", grants, uid="ana")
-    open_connection(channel_services, "B", grants, uid="ben")
+    open_connection(channel_stack, "A1", grants, uid="ana")
+    open_connection(channel_stack, "A2", grants, uid="ana")
+    open_connection(channel_stack, "B", grants, uid="ben")
     for cid in ("A1", "A2", "B"):
-        call(channel_services, cid, {"event": "hotsock.subscribe", "channel": "presence.room"})
-    frames = gateway(channel_services).frames
+        call(channel_stack, cid, {"event": "hotsock.subscribe", "channel": "presence.room"})
+    frames = gateway(channel_stack).frames
     # THEN A1 saw one memberAdded (ben) only: A2 (same uid, same umd) adds nothing
     assert [f["event"] for f in frames["A1"]] == ["hotsock.subscribed", "hotsock.memberAdded"]
     assert frames["B"][0]["data"]["members"] == [
         {"uid": "ana", "umd": None},
         {"uid": "ben", "umd": None},
     ]
-    assert len(pubsub(channel_services).of_type("hotsock.memberAdded")) == 2
+    assert len(pubsub(channel_stack).of_type("hotsock.memberAdded")) == 2
 
 
-def test_same_uid_new_umd_sends_member_updated_to_others(channel_services: Services) -> None:
+def test_same_uid_new_umd_sends_member_updated_to_others(channel_stack: Stack) -> None:
     grants = {"presence.room": {"subscribe": True}}
-    open_connection(channel_services, "A1", grants, uid="ana", umd={"s": "on"})
-    open_connection(channel_services, "A2", grants, uid="ana", umd={"s": "away"})
-    call(channel_services, "A1", {"event": "hotsock.subscribe", "channel": "presence.room"})
-    call(channel_services, "A2", {"event": "hotsock.subscribe", "channel": "presence.room"})
-    frames = gateway(channel_services).frames
+    open_connection(channel_stack, "A1", grants, uid="ana", umd={"s": "on"})
+    open_connection(channel_stack, "A2", grants, uid="ana", umd={"s": "away"})
+    call(channel_stack, "A1", {"event": "hotsock.subscribe", "channel": "presence.room"})
+    call(channel_stack, "A2", {"event": "hotsock.subscribe", "channel": "presence.room"})
+    frames = gateway(channel_stack).frames
     assert frames["A1"][-1]["event"] == "hotsock.memberUpdated"
     assert frames["A1"][-1]["data"]["member"] == {"uid": "ana", "umd": {"s": "away"}}
     assert [f["event"] for f in frames["A2"]] == ["hotsock.subscribed"]
 
 
-def test_capacity_reached(channel_services: Services) -> None:
-    channel_services.presence.limit = 100
+def test_capacity_reached(channel_stack: Stack) -> None:
+    channel_stack.presence.limit = 100
     grants = {"presence.p": {"subscribe": True}}
-    a = open_connection(channel_services, "A", grants, uid="a", umd="x" * 40)
-    b = open_connection(channel_services, "B", grants, uid="b", umd="y" * 40)
-    subscribe(a, "presence.p", channel_services)
+    a = open_connection(channel_stack, "A", grants, uid="a", umd="x" * 40)
+    b = open_connection(channel_stack, "B", grants, uid="b", umd="y" * 40)
+    subscribe(a, "presence.p", channel_stack)
     with pytest.raises(PresenceCapacityReachedError):
-        subscribe(b, "presence.p", channel_services)
+        subscribe(b, "presence.p", channel_stack)
 
 
 def test_twenty_concurrent_joins_never_exceed_capacity(
-    channel_services: Services, monkeypatch: pytest.MonkeyPatch
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a capacity of 5 members' worth of bytes and moto calls serialised by one lock
     from moto.core.models import botocore_stubber
@@ -181,10 +181,10 @@ def test_twenty_concurrent_joins_never_exceed_capacity(
 
     monkeypatch.setattr(botocore_stubber, "process_request", locked)
     member_bytes = len('{"uid":"u00","umd":null}')
-    channel_services.presence.limit = member_bytes * 5
+    channel_stack.presence.limit = member_bytes * 5
     conns = [
         open_connection(
-            channel_services, f"C{i:02d}", {"presence.p": {"subscribe": True}}, uid=f"u{i:02d}"
+            channel_stack, f"C{i:02d}", {"presence.p": {"subscribe": True}}, uid=f"u{i:02d}"
         )
         for i in range(20)
     ]
@@ -192,7 +192,7 @@ def test_twenty_concurrent_joins_never_exceed_capacity(
 
     def join(connection: Any) -> None:
         try:
-            subscribe(connection, "presence.p", channel_services)
+            subscribe(connection, "presence.p", channel_stack)
             results.append("ok")
         except PresenceCapacityReachedError:
             results.append("full")
@@ -206,16 +206,16 @@ def test_twenty_concurrent_joins_never_exceed_capacity(
     # THEN exactly 5 got in and the member list holds 5 members
     assert results.count("ok") == 5
     assert results.count("full") == 15
-    assert len(channel_services.presence.members("presence.p")) == 5
+    assert len(channel_stack.presence.members("presence.p")) == 5
 
 
-def test_request_counts(channel_services: Services) -> None:
-    open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
-    counter = count_dynamodb(channel_services)
-    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "std"})
+def test_request_counts(channel_stack: Stack) -> None:
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+    counter = count_dynamodb(channel_stack)
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
     standard = counter.by_operation()
     counter.calls.clear()
-    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "presence.p"})
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "presence.p"})
     presence = counter.by_operation()
     print("subscribe standard", standard, "presence", presence)
     # GetItem connection + one transaction (connection check, subscription, count) + the
@@ -225,22 +225,22 @@ def test_request_counts(channel_services: Services) -> None:
     assert presence == {"GetItem": 2, "Query": 2, "TransactWriteItems": 1}
 
 
-def test_request_counts_without_pubsub(channel_services: Services) -> None:
+def test_request_counts_without_pubsub(channel_stack: Stack) -> None:
     # GIVEN pub/sub off (the template's default), so no count is read back
-    channel_services.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
-    open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
-    counter = count_dynamodb(channel_services)
+    channel_stack.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+    counter = count_dynamodb(channel_stack)
     # WHEN the connection subscribes to a standard channel
-    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": "std"})
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
     # THEN it is the connection read and one transaction
     assert counter.by_operation() == {"GetItem": 1, "TransactWriteItems": 1}
 
 
-def _cancel_first(services: Services, codes: list[str]) -> list[int]:
+def _cancel_first(stack: Stack, codes: list[str]) -> list[int]:
     """Make the next TransactWriteItems fail once with these cancellation reason codes."""
     from botocore.exceptions import ClientError
 
-    client = services.subscriptions.client
+    client = stack.subscriptions.client
     real = client.transact_write_items
     calls: list[int] = []
 
@@ -259,31 +259,31 @@ def _cancel_first(services: Services, codes: list[str]) -> list[int]:
 
 
 @pytest.mark.parametrize("channel", ["std", "presence.p"])
-def test_a_transaction_conflict_is_retried(channel_services: Services, channel: str) -> None:
+def test_a_transaction_conflict_is_retried(channel_stack: Stack, channel: str) -> None:
     # GIVEN the first subscription transaction cancelled by a concurrent transaction
-    open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
-    calls = _cancel_first(channel_services, ["None", "TransactionConflict", "None"])
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+    calls = _cancel_first(channel_stack, ["None", "TransactionConflict", "None"])
     # WHEN the connection subscribes
-    call(channel_services, "A", {"event": "hotsock.subscribe", "channel": channel})
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": channel})
     # THEN the write is retried and the subscription is there, counted once
     assert len(calls) == 2
-    assert channel_services.subscriptions.get(channel, "A") is not None
-    assert channel_services.channel_meta.subscriptions_count(channel) == 1
-    assert gateway(channel_services).frames["A"][0]["event"] == "hotsock.subscribed"
+    assert channel_stack.subscriptions.get(channel, "A") is not None
+    assert channel_stack.channel_meta.subscriptions_count(channel) == 1
+    assert gateway(channel_stack).frames["A"][0]["event"] == "hotsock.subscribed"
 
 
 @pytest.mark.parametrize("channel", ["std", "presence.p"])
 def test_a_connection_gone_before_the_write_gets_nothing(
-    channel_services: Services, channel: str
+    channel_stack: Stack, channel: str
 ) -> None:
     # GIVEN a connection whose record disappears between the route's read and the write
-    connection = open_connection(channel_services, "A", {"*": {"subscribe": True}}, uid="a")
-    channel_services.connections.delete("A")
+    connection = open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+    channel_stack.connections.delete("A")
     # WHEN the subscribe goes on with the connection it read
-    result = subscribe(connection, channel, channel_services)
+    result = subscribe(connection, channel, channel_stack)
     # THEN nothing is written, counted or posted
     assert result is None
-    assert channel_services.subscriptions.get(channel, "A") is None
-    assert channel_services.channel_meta.subscriptions_count(channel) == 0
-    assert channel_services.presence.members(channel) == []
-    assert gateway(channel_services).frames.get("A", []) == []
+    assert channel_stack.subscriptions.get(channel, "A") is None
+    assert channel_stack.channel_meta.subscriptions_count(channel) == 0
+    assert channel_stack.presence.members(channel) == []
+    assert gateway(channel_stack).frames.get("A", []) == []

@@ -1,4 +1,4 @@
-"""Fixtures for the reliability suite: a hardened `Services` on moto with fakes, a settings
+"""Fixtures for the reliability suite: a hardened `Stack` on moto with fakes, a settings
 profile for hypothesis (derandomized, no deadline: CI-stable), and log capture.
 
 The verifier here has two slots (RS256 with key id `rsa-1`, HS256 without key id) plus an
@@ -18,13 +18,12 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 from opensock.config import load_settings
-from opensock.domain.auth.tokens import TokenVerifier
 from opensock.observability import logger
-from opensock.wiring import Services
 from tests.reliability.kit import AUDIENCE, ISSUER, TokenKit, verifier_slots
 from tests.support.channels import FakeScheduler
 from tests.support.env import TEST_ENV
 from tests.support.fakes import FakeConnections, FakeInvoker, FakePublisher, FrozenClock
+from tests.support.stack import Stack
 
 settings.register_profile(
     "opensock-reliability",
@@ -72,7 +71,7 @@ def clock() -> FrozenClock:
 @pytest.fixture(scope="module")
 def moto_table() -> Iterator[None]:
     """One moto per test module (client creation dominates moto's cost); the table is emptied
-    for each test by `rel_services`."""
+    for each test by `rel_stack`."""
     from opensock.adapters.dynamodb.client import dynamodb_client
 
     dynamodb_client.cache_clear()
@@ -91,22 +90,25 @@ def recreate_table() -> None:
 
 
 @pytest.fixture
-def rel_services(moto_table: None, clock: FrozenClock, kit: TokenKit) -> Services:
-    """Services on moto's (empty) table; fake management API, pub/sub, invoker, scheduler."""
+def rel_stack(moto_table: None, clock: FrozenClock, kit: TokenKit) -> Stack:
+    """Stack on moto's (empty) table; fake management API, pub/sub, invoker, scheduler."""
     recreate_table()
-    services = Services(load_settings(), clock=clock, sleep=lambda _: None)
-    services.gateway = FakeConnections()  # type: ignore[assignment]
-    services.pubsub = FakePublisher()  # type: ignore[assignment]
-    services.invoker = FakeInvoker()  # type: ignore[assignment]
-    services.scheduler = FakeScheduler()  # type: ignore[assignment]
-    services.verifier = TokenVerifier(
-        verifier_slots(kit),
-        audience=AUDIENCE,
-        issuer=ISSUER,
-        clock=clock,
-        used_tokens=services.used_tokens,
+    settings = load_settings().model_copy(
+        update={
+            "signing_keys": verifier_slots(kit),
+            "token_audience": AUDIENCE,
+            "token_issuer": ISSUER,
+        }
     )
-    return services
+    return Stack(
+        settings,
+        clock=clock,
+        sleep=lambda _: None,
+        gateway=FakeConnections(),
+        pubsub=FakePublisher(),
+        invoker=FakeInvoker(),
+        scheduler=FakeScheduler(),
+    )
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import importlib
 import json
 from typing import Any
 
-from opensock.wiring import Services
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event, ws_event
 from tests.support.fakes import FakeLambdaContext
+from tests.support.stack import Stack
 
 WS_ROUTES = {
     "default": "functions.default.app",
@@ -27,15 +27,13 @@ def handler(module: str) -> Any:
     return importlib.import_module(module).lambda_handler
 
 
-def ws_raw(services: Services, route: str, event: dict[str, Any]) -> dict[str, Any]:
-    response: dict[str, Any] = handler(WS_ROUTES[route])(
-        event, FakeLambdaContext(), services=services
-    )
+def ws_raw(stack: Stack, route: str, event: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = handler(WS_ROUTES[route])(event, FakeLambdaContext(), app=stack.app)
     return response
 
 
 def ws(
-    services: Services,
+    stack: Stack,
     route: str,
     body: Any = None,
     *,
@@ -44,13 +42,13 @@ def ws(
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Send one frame on `route`; returns the response and its parsed body frame (or None)."""
     event = ws_event(route, connection_id=cid, body=body, raw_body=raw_body)
-    response = ws_raw(services, route, event)
+    response = ws_raw(stack, route, event)
     frame = json.loads(response["body"]) if "body" in response else None
     return response, frame
 
 
 def http(
-    services: Services,
+    stack: Stack,
     path: str,
     body: Any = None,
     *,
@@ -70,6 +68,6 @@ def http(
         event["headers"]["authorization"] = authorization
     elif method == "GET":
         event["headers"]["authorization"] = f"Bearer {PUBLISH_API_KEY}"
-    response = handler(function)(event, FakeLambdaContext(), services=services)
+    response = handler(function)(event, FakeLambdaContext(), app=stack.app)
     parsed = json.loads(response["body"]) if response.get("body") else None
     return response["statusCode"], parsed, response

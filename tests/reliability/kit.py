@@ -345,14 +345,14 @@ def other_scopes(scope: str) -> list[str]:
 
 
 # --- state ------------------------------------------------------------------------------------
-def table_items(services: Any) -> list[dict[str, Any]]:
+def table_items(stack: Any) -> list[dict[str, Any]]:
     """Every item of the table (a scan), sorted, in plain JSON-ish form."""
     from opensock.adapters.dynamodb.client import dynamodb_client
     from opensock.adapters.dynamodb.codec import from_item
 
     client = dynamodb_client()
     items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": services.settings.table_name}
+    kwargs: dict[str, Any] = {"TableName": stack.settings.table_name}
     while True:
         page = client.scan(**kwargs)
         items.extend(from_item(item) for item in page.get("Items", []))
@@ -362,18 +362,18 @@ def table_items(services: Any) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (str(item["pk"]), str(item["sk"])))
 
 
-def side_effects(services: Any) -> dict[str, Any]:
+def side_effects(stack: Any) -> dict[str, Any]:
     """What a refused request must not have caused: frames, pub/sub, invokes, schedules."""
     return {
-        "frames": {k: list(v) for k, v in services.gateway.frames.items() if v},
-        "pubsub": list(services.pubsub.envelopes),
-        "invokes": list(services.invoker.calls),
-        "schedules": list(services.scheduler.schedules),
+        "frames": {k: list(v) for k, v in stack.gateway.frames.items() if v},
+        "pubsub": list(stack.pubsub.envelopes),
+        "invokes": list(stack.invoker.calls),
+        "schedules": list(stack.scheduler.schedules),
     }
 
 
-def snapshot(services: Any) -> dict[str, Any]:
-    return {"items": table_items(services), **side_effects(services)}
+def snapshot(stack: Any) -> dict[str, Any]:
+    return {"items": table_items(stack), **side_effects(stack)}
 
 
 def decode(response: dict[str, Any]) -> dict[str, Any] | None:

@@ -22,15 +22,15 @@ import pytest
 from moto.core.models import botocore_stubber
 
 from opensock.adapters.pubsub import AwsEventPublisher
-from opensock.app.subscriptions import subscribe
 from opensock.domain.envelopes import PubSubEvent
 from opensock.errors import ConnectionGoneError
-from opensock.wiring import Services
 from tests.reliability.drive import handler, ws, ws_raw
 from tests.reliability.kit import TokenKit, table_items
+from tests.support.calls import subscribe
 from tests.support.channels import open_connection
 from tests.support.events import ws_event
 from tests.support.fakes import FakeConnections, FakeLambdaContext
+from tests.support.stack import Stack
 
 
 # --- DynamoDB ----------------------------------------------------------------------------
@@ -71,7 +71,7 @@ class Faults:
 
 
 @pytest.fixture
-def faults(rel_services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
+def faults(rel_stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Faults]:
     injected = Faults()
     # botocore sleeps between retries: record the backoff instead of waiting for it
     shim = types.SimpleNamespace(sleep=injected.sleeps.append)
@@ -86,37 +86,37 @@ SERVER_ERROR = ("InternalServerError", 500)
 
 @pytest.mark.parametrize(("code", "status"), [THROTTLE, SERVER_ERROR], ids=["throttle", "5xx"])
 def test_connect_survives_transient_dynamodb_errors(
-    rel_services: Services, kit: TokenKit, faults: Faults, code: str, status: int
+    rel_stack: Stack, kit: TokenKit, faults: Faults, code: str, status: int
 ) -> None:
     # GIVEN DynamoDB refusing the connection write twice
     faults.inject("PutItem", 2, code, status)
     token = kit.rs256(kit.good("connect"))
     event = ws_event("connect", connection_id="Flt1Conn=", query={"token": token})
     # WHEN a client connects
-    response = ws_raw(rel_services, "connect", event)
+    response = ws_raw(rel_stack, "connect", event)
     # THEN the write was retried with backoff and the connect succeeded
     assert response == {"statusCode": 200}
     assert faults.injected == ["PutItem", "PutItem"]
     assert len(faults.sleeps) == 2
     assert all(delay >= 0 for delay in faults.sleeps)
-    assert [item["sk"] for item in table_items(rel_services)] == ["conn"]
+    assert [item["sk"] for item in table_items(rel_stack)] == ["conn"]
 
 
 @pytest.mark.parametrize(("code", "status"), [THROTTLE, SERVER_ERROR], ids=["throttle", "5xx"])
 def test_connect_fails_loudly_when_dynamodb_stays_down(
-    rel_services: Services, kit: TokenKit, faults: Faults, code: str, status: int
+    rel_stack: Stack, kit: TokenKit, faults: Faults, code: str, status: int
 ) -> None:
     faults.inject("PutItem", 50, code, status)
     token = kit.rs256(kit.good("connect"))
     event = ws_event("connect", connection_id="Flt1Conn=", query={"token": token})
-    response = ws_raw(rel_services, "connect", event)
+    response = ws_raw(rel_stack, "connect", event)
     # the handshake is refused (the client retries with back-off), nothing half-written
     assert response == {"statusCode": 500}
     # the shared client's retry budget: botocore standard mode, max_attempts=5 (1 + 5 tries)
     assert 5 <= len(faults.injected) <= 6
     assert len(faults.sleeps) == len(faults.injected) - 1
-    assert table_items(rel_services) == []
-    assert rel_services.invoker.calls == []  # type: ignore[attr-defined]
+    assert table_items(rel_stack) == []
+    assert rel_stack.invoker.calls == []  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_connect_fails_loudly_when_dynamodb_stays_down(
     ids=["presence subscribe", "subscribe", "storage set", "publish fan-out read"],
 )
 def test_a_persistent_dynamodb_outage_is_an_error_frame_not_a_silent_loss(
-    rel_services: Services, faults: Faults, route: str, operation: str, body: dict[str, Any]
+    rel_stack: Stack, faults: Faults, route: str, operation: str, body: dict[str, Any]
 ) -> None:
     grants = {
         "room": {
@@ -153,20 +153,20 @@ def test_a_persistent_dynamodb_outage_is_an_error_frame_not_a_silent_loss(
         },
         "presence.r": {"subscribe": True},
     }
-    member = open_connection(rel_services, "Flt1Conn=", grants, uid="f")
+    member = open_connection(rel_stack, "Flt1Conn=", grants, uid="f")
     if route == "default":
-        subscribe(member, "room", rel_services)
-    before = table_items(rel_services)
+        subscribe(member, "room", rel_stack)
+    before = table_items(rel_stack)
     for name in operation.split():
         faults.inject(name, 50, *THROTTLE)
-    _, frame = ws(rel_services, route, body, cid="Flt1Conn=")
+    _, frame = ws(rel_stack, route, body, cid="Flt1Conn=")
     faults.clear()
     # THEN the client is told (a generic error frame on the request's channel) ...
     assert frame is not None
     assert frame["error"]["code"] == "INTERNAL_ERROR"
     assert frame.get("channel") == body["channel"]
     # ... and nothing was half-applied
-    assert table_items(rel_services) == before
+    assert table_items(rel_stack) == before
 
 
 # --- management API ------------------------------------------------------------------------
@@ -186,38 +186,36 @@ class FlakyConnections(FakeConnections):
         return connection_id not in self.gone
 
 
-def test_gone_and_failing_connections_mid_fanout(rel_services: Services) -> None:
+def test_gone_and_failing_connections_mid_fanout(rel_stack: Stack) -> None:
     # GIVEN six subscribers: two gone without $disconnect, one whose posts fail with a 500
     gateway = FlakyConnections(failing=set())
-    rel_services.gateway = gateway  # type: ignore[assignment]
-    rel_services.__dict__.pop("fanout", None)  # rebuild the fan-out on the flaky gateway
+    rel_stack.gateway = gateway  # type: ignore[assignment]
+    rel_stack.__dict__.pop("fanout", None)  # rebuild the fan-out on the flaky gateway
     grants = {"room": {"subscribe": True, "messages": {"chat": {"publish": True}}}}
     for i in range(6):
-        subscribe(
-            open_connection(rel_services, f"S{i}Conn=", grants, uid=f"s{i}"), "room", rel_services
-        )
+        subscribe(open_connection(rel_stack, f"S{i}Conn=", grants, uid=f"s{i}"), "room", rel_stack)
     gateway.gone |= {"S1Conn=", "S2Conn="}
     gateway.failing.add("S3Conn=")
     # WHEN S0 publishes
     _, frame = ws(
-        rel_services, "default", {"event": "chat", "channel": "room", "data": 7}, cid="S0Conn="
+        rel_stack, "default", {"event": "chat", "channel": "room", "data": 7}, cid="S0Conn="
     )
     # THEN the publisher gets no error, and every live subscriber got the message
     assert frame is None
     for cid in ("S4Conn=", "S5Conn="):
         assert gateway.events(cid)[-1] == "chat"
     # AND the gone ones were pruned (connection + subscription), the failing one was not
-    left = {item["pk"] for item in table_items(rel_services)} | {
-        item["sk"] for item in table_items(rel_services)
+    left = {item["pk"] for item in table_items(rel_stack)} | {
+        item["sk"] for item in table_items(rel_stack)
     }
     assert "conn#S1Conn=" not in left and "sub#S1Conn=" not in left
     assert "conn#S2Conn=" not in left and "sub#S2Conn=" not in left
     assert "conn#S3Conn=" in left and "sub#S3Conn=" in left
-    disconnected = rel_services.pubsub.of_type("hotsock.disconnected")  # type: ignore[attr-defined]
+    disconnected = rel_stack.pubsub.of_type("hotsock.disconnected")  # type: ignore[attr-defined]
     assert sorted(e["data"]["id"] for e in disconnected) == ["S1Conn=", "S2Conn="]
 
 
-def test_a_410_that_is_not_confirmed_does_not_prune(rel_services: Services) -> None:
+def test_a_410_that_is_not_confirmed_does_not_prune(rel_stack: Stack) -> None:
     # GIVEN a post that answers 410 while the connection is in fact alive (a transient blip)
     class Blip(FakeConnections):
         blip = False
@@ -227,15 +225,15 @@ def test_a_410_that_is_not_confirmed_does_not_prune(rel_services: Services) -> N
                 raise ConnectionGoneError(connection_id)
             super().post(connection_id, frame)
 
-    rel_services.gateway = Blip()  # type: ignore[assignment]
-    rel_services.__dict__.pop("fanout", None)
+    rel_stack.gateway = Blip()  # type: ignore[assignment]
+    rel_stack.__dict__.pop("fanout", None)
     grants = {"room": {"subscribe": True, "messages": {"chat": {"publish": True}}}}
     for i in range(2):
-        subscribe(open_connection(rel_services, f"B{i}Conn=", grants), "room", rel_services)
-    rel_services.gateway.blip = True  # type: ignore[attr-defined]
-    ws(rel_services, "default", {"event": "chat", "channel": "room"}, cid="B0Conn=")
+        subscribe(open_connection(rel_stack, f"B{i}Conn=", grants), "room", rel_stack)
+    rel_stack.gateway.blip = True  # type: ignore[attr-defined]
+    ws(rel_stack, "default", {"event": "chat", "channel": "room"}, cid="B0Conn=")
     # THEN its subscription survives (pruning needs a confirmed death)
-    assert "sub#B1Conn=" in {item["sk"] for item in table_items(rel_services)}
+    assert "sub#B1Conn=" in {item["sk"] for item in table_items(rel_stack)}
 
 
 # --- pub/sub -------------------------------------------------------------------------------
@@ -266,11 +264,11 @@ class FailingEvents:
 
 @pytest.mark.parametrize("mode", ["raise", "partial"])
 def test_pubsub_failures_never_fail_the_client(
-    rel_services: Services, logs: io.StringIO, capsys: pytest.CaptureFixture[str], mode: str
+    rel_stack: Stack, logs: io.StringIO, capsys: pytest.CaptureFixture[str], mode: str
 ) -> None:
     # GIVEN SNS and EventBridge both failing
     sns, events = FailingSns(mode), FailingEvents(mode)
-    rel_services.pubsub = AwsEventPublisher(  # type: ignore[assignment]
+    rel_stack.pubsub = AwsEventPublisher(  # type: ignore[assignment]
         "arn:aws:sns:us-east-1:123456789012:t", "bus", sns_client=sns, events_client=events
     )
     grants = {
@@ -280,13 +278,13 @@ def test_pubsub_failures_never_fail_the_client(
         }
     }
     for i in range(2):
-        subscribe(open_connection(rel_services, f"P{i}Conn=", grants), "room", rel_services)
+        subscribe(open_connection(rel_stack, f"P{i}Conn=", grants), "room", rel_stack)
     sns.calls = events.calls = 0
     # WHEN a client publishes with emitPubSubEvent
-    _, frame = ws(rel_services, "default", {"event": "chat", "channel": "room"}, cid="P0Conn=")
+    _, frame = ws(rel_stack, "default", {"event": "chat", "channel": "room"}, cid="P0Conn=")
     # THEN the client's operation succeeded and the message was delivered
     assert frame is None
-    assert rel_services.gateway.events("P1Conn=")[-1] == "chat"  # type: ignore[attr-defined]
+    assert rel_stack.gateway.events("P1Conn=")[-1] == "chat"  # type: ignore[attr-defined]
     # AND each failure was retried once (partial failures) then logged and counted
     assert (sns.calls, events.calls) == ((1, 1) if mode == "raise" else (2, 2))
     printed = logs.getvalue() + capsys.readouterr().out
@@ -294,7 +292,7 @@ def test_pubsub_failures_never_fail_the_client(
     assert "pubsub" in printed
 
 
-def test_pubsub_publisher_batches_of_ten(rel_services: Services) -> None:
+def test_pubsub_publisher_batches_of_ten(rel_stack: Stack) -> None:
     sns = FailingSns("partial")
     publisher = AwsEventPublisher("arn:topic", "", sns_client=sns)
     from opensock.domain.envelopes import connection_event
@@ -309,19 +307,19 @@ def test_pubsub_publisher_batches_of_ten(rel_services: Services) -> None:
 
 
 # --- schedules -----------------------------------------------------------------------------
-def run_schedule(services: Services, payload: dict[str, Any]) -> Any:
-    return handler("functions.scheduled.app")(payload, FakeLambdaContext(), services=services)
+def run_schedule(stack: Stack, payload: dict[str, Any]) -> Any:
+    return handler("functions.scheduled.app")(payload, FakeLambdaContext(), app=stack.app)
 
 
-def test_a_scheduled_storage_write_firing_twice_is_idempotent(rel_services: Services) -> None:
+def test_a_scheduled_storage_write_firing_twice_is_idempotent(rel_stack: Stack) -> None:
     grants = {
         "room": {
             "subscribe": True,
             "storage": {"k": {"set": True, "observe": True, "scheduleBefore": 1_767_700_000}},
         }
     }
-    member = open_connection(rel_services, "Sch1Conn=", grants, uid="s")
-    subscribe(member, "room", rel_services)
+    member = open_connection(rel_stack, "Sch1Conn=", grants, uid="s")
+    subscribe(member, "room", rel_stack)
     body = {
         "event": "hotsock.channelStorageSet",
         "channel": "room",
@@ -329,56 +327,56 @@ def test_a_scheduled_storage_write_firing_twice_is_idempotent(rel_services: Serv
         "data": {"v": 1},
         "scheduleExpression": "at(2026-01-05T11:00:00)",
     }
-    assert ws(rel_services, "channel_storage_set", body, cid="Sch1Conn=")[1] is None
-    _, _, payload = rel_services.scheduler.schedules[0]  # type: ignore[attr-defined]
-    rel_services.clock.advance(3600)  # type: ignore[attr-defined]
-    run_schedule(rel_services, payload)
-    state = table_items(rel_services)
-    run_schedule(rel_services, payload)
-    assert table_items(rel_services) == state
+    assert ws(rel_stack, "channel_storage_set", body, cid="Sch1Conn=")[1] is None
+    _, _, payload = rel_stack.scheduler.schedules[0]  # type: ignore[attr-defined]
+    rel_stack.clock.advance(3600)  # type: ignore[attr-defined]
+    run_schedule(rel_stack, payload)
+    state = table_items(rel_stack)
+    run_schedule(rel_stack, payload)
+    assert table_items(rel_stack) == state
     updates = [
         f
-        for f in rel_services.gateway.frames["Sch1Conn="]
+        for f in rel_stack.gateway.frames["Sch1Conn="]
         if f["event"] == "hotsock.channelStorageUpdated"
     ]  # type: ignore[attr-defined]
     assert len(updates) == 1
 
 
-def test_a_scheduled_publish_firing_twice_is_delivered_once(rel_services: Services) -> None:
+def test_a_scheduled_publish_firing_twice_is_delivered_once(rel_stack: Stack) -> None:
     grants = {
         "room": {
             "subscribe": True,
             "messages": {"chat": {"publish": True, "echo": True, "scheduleBefore": 1_767_700_000}},
         }
     }
-    member = open_connection(rel_services, "Sch1Conn=", grants, uid="s")
-    subscribe(member, "room", rel_services)
+    member = open_connection(rel_stack, "Sch1Conn=", grants, uid="s")
+    subscribe(member, "room", rel_stack)
     body = {
         "event": "chat",
         "channel": "room",
         "data": 1,
         "scheduleExpression": "at(2026-01-05T11:00:00)",
     }
-    assert ws(rel_services, "default", body, cid="Sch1Conn=")[1] is None
-    _, _, payload = rel_services.scheduler.schedules[0]  # type: ignore[attr-defined]
-    rel_services.clock.advance(3600)  # type: ignore[attr-defined]
-    run_schedule(rel_services, payload)
-    run_schedule(rel_services, payload)
-    assert rel_services.gateway.events("Sch1Conn=").count("chat") == 1  # type: ignore[attr-defined]
+    assert ws(rel_stack, "default", body, cid="Sch1Conn=")[1] is None
+    _, _, payload = rel_stack.scheduler.schedules[0]  # type: ignore[attr-defined]
+    rel_stack.clock.advance(3600)  # type: ignore[attr-defined]
+    run_schedule(rel_stack, payload)
+    run_schedule(rel_stack, payload)
+    assert rel_stack.gateway.events("Sch1Conn=").count("chat") == 1  # type: ignore[attr-defined]
 
 
 def test_a_failed_post_mid_fanout_is_counted(
-    rel_services: Services, capsys: pytest.CaptureFixture[str]
+    rel_stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway = FlakyConnections(failing=set())
-    rel_services.gateway = gateway  # type: ignore[assignment]
-    rel_services.__dict__.pop("fanout", None)
+    rel_stack.gateway = gateway  # type: ignore[assignment]
+    rel_stack.__dict__.pop("fanout", None)
     grants = {"room": {"subscribe": True, "messages": {"chat": {"publish": True}}}}
     for i in range(3):
-        subscribe(open_connection(rel_services, f"M{i}Conn=", grants), "room", rel_services)
+        subscribe(open_connection(rel_stack, f"M{i}Conn=", grants), "room", rel_stack)
     gateway.failing.add("M2Conn=")
     capsys.readouterr()
-    ws(rel_services, "default", {"event": "chat", "channel": "room"}, cid="M0Conn=")
+    ws(rel_stack, "default", {"event": "chat", "channel": "room"}, cid="M0Conn=")
     assert "FanoutFailed" in capsys.readouterr().out
 
 
@@ -394,34 +392,34 @@ def lane_event(connection_ids: list[str], body: str | None = None) -> dict[str, 
 
 
 def test_a_lane_with_gone_and_failing_posts_is_acknowledged_and_counted(
-    rel_services: Services, capsys: pytest.CaptureFixture[str]
+    rel_stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway = FlakyConnections(failing=set())
-    rel_services.gateway = gateway  # type: ignore[assignment]
-    rel_services.__dict__.pop("fanout", None)
+    rel_stack.gateway = gateway  # type: ignore[assignment]
+    rel_stack.__dict__.pop("fanout", None)
     grants = {"room": {"subscribe": True}}
     ids = [f"L{i}Conn=" for i in range(4)]
     for cid in ids:
-        subscribe(open_connection(rel_services, cid, grants), "room", rel_services)
+        subscribe(open_connection(rel_stack, cid, grants), "room", rel_stack)
     gateway.gone.add("L1Conn=")
     gateway.failing.add("L2Conn=")
     capsys.readouterr()
     result = handler("functions.fanout.app")(
-        lane_event(ids), FakeLambdaContext(), services=rel_services
+        lane_event(ids), FakeLambdaContext(), app=rel_stack.app
     )
     # the lane is acknowledged (no redelivery, so nobody gets the message twice) ...
     assert result == {"posted": 2, "gone": 1, "failed": 1}
     assert "batchItemFailures" not in result
     # ... the failure is counted, and the gone connection pruned
     assert "FanoutFailed" in capsys.readouterr().out
-    assert "sub#L1Conn=" not in {item["sk"] for item in table_items(rel_services)}
+    assert "sub#L1Conn=" not in {item["sk"] for item in table_items(rel_stack)}
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_a_poison_lane_raises_so_sqs_retries_then_dead_letters(rel_services: Services) -> None:
+def test_a_poison_lane_raises_so_sqs_retries_then_dead_letters(rel_stack: Stack) -> None:
     # BatchSize 1 + RedrivePolicy maxReceiveCount 3 (template.yaml): one poison lane is retried
     # three times and lands in FanoutDeadLetterQueue without holding up other lanes.
     with pytest.raises((KeyError, ValueError, TypeError)):
         handler("functions.fanout.app")(
-            lane_event([], body='{"channel":"room"}'), FakeLambdaContext(), services=rel_services
+            lane_event([], body='{"channel":"room"}'), FakeLambdaContext(), app=rel_stack.app
         )

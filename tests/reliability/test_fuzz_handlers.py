@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opensock.app.subscriptions import subscribe
-from opensock.wiring import Services
 from tests.reliability.drive import http, ws_raw
 from tests.reliability.kit import NOW, decode, snapshot
 from tests.reliability.strategies import events_for, frames, raw_bodies
+from tests.support.calls import subscribe
 from tests.support.channels import open_connection
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import ws_event
+from tests.support.stack import Stack
 
 PROFILE = settings.get_profile("opensock-reliability")
 CID = "Fuzz1ConnAA="
@@ -69,26 +69,26 @@ GRANTS = {
 
 
 @pytest.fixture
-def member(rel_services: Services) -> Any:
-    connection = open_connection(rel_services, CID, GRANTS, uid="fuzzer")
-    subscribe(connection, "room", rel_services)
+def member(rel_stack: Stack) -> Any:
+    connection = open_connection(rel_stack, CID, GRANTS, uid="fuzzer")
+    subscribe(connection, "room", rel_stack)
     return connection
 
 
 class State:
     """The state after the previous example: the next example's "before" (one scan each)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.last = snapshot(services)
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.last = snapshot(stack)
 
     def advance(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        before, self.last = self.last, snapshot(self.services)
+        before, self.last = self.last, snapshot(self.stack)
         return before, self.last
 
 
 def check_ws_answer(state: State, route: str, event: dict[str, Any]) -> None:
-    response = ws_raw(state.services, route, event)
+    response = ws_raw(state.stack, route, event)
     before, after = state.advance()
     assert response["statusCode"] == 200
     frame = decode(response)
@@ -125,8 +125,8 @@ ROUTE_EVENTS = {
 
 
 @pytest.mark.parametrize("route", list(ANSWERS))
-def test_route_answers_every_frame(rel_services: Services, member: Any, route: str) -> None:
-    state = State(rel_services)
+def test_route_answers_every_frame(rel_stack: Stack, member: Any, route: str) -> None:
+    state = State(rel_stack)
 
     def check(body: Any) -> None:
         event = ws_event(route, connection_id=CID, raw_body=json.dumps(body))
@@ -135,8 +135,8 @@ def test_route_answers_every_frame(rel_services: Services, member: Any, route: s
     run_examples(route, frames(ROUTE_EVENTS[route]), check)
 
 
-def test_default_answers_any_raw_text(rel_services: Services, member: Any) -> None:
-    state = State(rel_services)
+def test_default_answers_any_raw_text(rel_stack: Stack, member: Any) -> None:
+    state = State(rel_stack)
 
     def check(pair: tuple[str, bool]) -> None:
         raw, as_base64 = pair
@@ -149,12 +149,12 @@ def test_default_answers_any_raw_text(rel_services: Services, member: Any) -> No
     run_examples("raw", st.tuples(raw_bodies, st.booleans()), check)
 
 
-def test_publish_url_answers_any_body(rel_services: Services, member: Any) -> None:
-    state = State(rel_services)
+def test_publish_url_answers_any_body(rel_stack: Stack, member: Any) -> None:
+    state = State(rel_stack)
 
     def check(raw: str) -> None:
         status, reply, _ = http(
-            rel_services,
+            rel_stack,
             "/publish",
             raw_body=raw,
             authorization=f"Bearer {PUBLISH_API_KEY}",
@@ -173,7 +173,7 @@ def test_publish_url_answers_any_body(rel_services: Services, member: Any) -> No
     run_examples("publish_http", strategy, check)
 
 
-def test_client_http_api_answers_any_body(rel_services: Services, member: Any) -> None:
+def test_client_http_api_answers_any_body(rel_stack: Stack, member: Any) -> None:
     actions = st.sampled_from(
         [
             "publishMessage",
@@ -185,11 +185,11 @@ def test_client_http_api_answers_any_body(rel_services: Services, member: Any) -
     )
     creds = {"connectionId": CID, "connectionSecret": member.secret}
 
-    state = State(rel_services)
+    state = State(rel_stack)
 
     def check(pair: tuple[str, str]) -> None:
         action, raw = pair
-        status, reply, _ = http(rel_services, f"/connection/{action}", raw_body=raw, query=creds)
+        status, reply, _ = http(rel_stack, f"/connection/{action}", raw_body=raw, query=creds)
         before, after = state.advance()
         if status in {200, 202}:
             return
@@ -214,19 +214,19 @@ def test_client_http_api_answers_any_body(rel_services: Services, member: Any) -
     ids=["deep array", "deep data", "lone high surrogate", "lone low surrogate", "surrogate event"],
 )
 def test_default_refuses_unparseable_frames_with_invalid_message(
-    rel_services: Services, member: Any, raw: str
+    rel_stack: Stack, member: Any, raw: str
 ) -> None:
-    before = snapshot(rel_services)
-    response = ws_raw(rel_services, "default", ws_event("default", connection_id=CID, raw_body=raw))
+    before = snapshot(rel_stack)
+    response = ws_raw(rel_stack, "default", ws_event("default", connection_id=CID, raw_body=raw))
     frame = decode(response)
     assert frame is not None
     assert (frame["event"], frame["error"]["code"]) == ("hotsock.error", "INVALID_MESSAGE")
-    assert snapshot(rel_services) == before
+    assert snapshot(rel_stack) == before
 
 
-def test_a_valid_surrogate_pair_is_still_delivered(rel_services: Services, member: Any) -> None:
+def test_a_valid_surrogate_pair_is_still_delivered(rel_stack: Stack, member: Any) -> None:
     raw = '{"event":"chat","channel":"room","data":"\\ud83d\\ude00"}'
-    response = ws_raw(rel_services, "default", ws_event("default", connection_id=CID, raw_body=raw))
+    response = ws_raw(rel_stack, "default", ws_event("default", connection_id=CID, raw_body=raw))
     assert response == {"statusCode": 200}
 
 
@@ -240,7 +240,7 @@ def test_a_valid_surrogate_pair_is_still_delivered(rel_services: Services, membe
     ],
 )
 def test_server_publish_refuses_impossible_schedules(
-    rel_services: Services, member: Any, expression: str, timezone: str
+    rel_stack: Stack, member: Any, expression: str, timezone: str
 ) -> None:
     body = {
         "channel": "room",
@@ -249,7 +249,7 @@ def test_server_publish_refuses_impossible_schedules(
         "scheduleExpressionTimezone": timezone,
     }
     status, reply, _ = http(
-        rel_services,
+        rel_stack,
         "/publish",
         body,
         authorization=f"Bearer {PUBLISH_API_KEY}",
@@ -262,19 +262,17 @@ def test_server_publish_refuses_impossible_schedules(
     "raw", ["[" * 5000, '{"channel":"room","key":"k","data":"\\ud800"}'], ids=["deep", "surrogate"]
 )
 def test_client_http_api_refuses_unparseable_bodies(
-    rel_services: Services, member: Any, raw: str
+    rel_stack: Stack, member: Any, raw: str
 ) -> None:
     creds = {"connectionId": CID, "connectionSecret": member.secret}
-    status, reply, _ = http(
-        rel_services, "/connection/channelStorageSet", raw_body=raw, query=creds
-    )
+    status, reply, _ = http(rel_stack, "/connection/channelStorageSet", raw_body=raw, query=creds)
     assert (status, reply["error"]["code"]) == (400, "INVALID_MESSAGE")
 
 
-def test_server_publish_invoke_refuses_a_lone_surrogate(rel_services: Services) -> None:
+def test_server_publish_invoke_refuses_a_lone_surrogate(rel_stack: Stack) -> None:
     from tests.reliability.drive import handler
     from tests.support.fakes import FakeLambdaContext
 
     payload = json.loads('{"channel":"room","event":"chat","data":"\\ud800"}')
-    result = handler("functions.publish.app")(payload, FakeLambdaContext(), services=rel_services)
+    result = handler("functions.publish.app")(payload, FakeLambdaContext(), app=rel_stack.app)
     assert result["error"]["code"] == "INVALID_MESSAGE"

@@ -13,14 +13,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from opensock.app.client_frames import frame_event
 from opensock.app.publishing import _check_store
+from opensock.domain import requests
 from opensock.domain.names import check_channel, check_data, check_event
 from opensock.domain.schedule import parse_at
-from opensock.edge import requests as channel_requests
-from opensock.edge import storage_requests
-from opensock.edge import user_metadata_requests as umd_requests
-from opensock.edge.default_frames import frame_event
-from opensock.edge.websocket_events import parse_ws_event
+from opensock.edge.websocket import parse_ws_event
 from tests.reliability.fuzzing import (
     assert_documented,
     mutate,
@@ -90,10 +88,10 @@ def default(body: Any) -> None:
     event = ws_event("default", raw_body="{}")
     request = parse_ws_event(event)
     request = request.__class__(**{**request.__dict__, "body": body})
-    name = frame_event(request)
+    name = frame_event(request.body)
     if name.startswith("hotsock."):
         return
-    parsed = channel_requests.parse_body(channel_requests.ClientPublishRequest, body)
+    parsed = requests.parse_body(requests.ClientPublishRequest, body)
     check_event(parsed.event)
     check_channel(parsed.channel)
     check_data(parsed.data)
@@ -101,12 +99,12 @@ def default(body: Any) -> None:
 
 
 def subscribe(body: Any) -> None:
-    frame = channel_requests.parse_body(channel_requests.SubscribeFrame, body)
+    frame = requests.parse_body(requests.SubscribeRequest, body)
     check_channel(frame.channel)
 
 
 def server_publish(body: Any) -> None:
-    parsed = channel_requests.parse_body(channel_requests.ServerPublishRequest, body)
+    parsed = requests.parse_body(requests.ServerPublishRequest, body)
     check_channel(parsed.channel)
     check_event(parsed.event)
     check_data(parsed.data)
@@ -115,20 +113,20 @@ def server_publish(body: Any) -> None:
 
 
 def storage_set(body: Any) -> None:
-    request = storage_requests.parse_set(body)
-    if request.schedule is not None:
-        parse_at(request.schedule.expression, request.schedule.timezone, NOW)
+    request = requests.parse_body(requests.StorageSetRequest, body)
+    if request.schedule_expression is not None:
+        parse_at(request.schedule_expression, request.schedule_expression_timezone, NOW)
 
 
 VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "default": default,
     "subscribe": subscribe,
-    "unsubscribe": lambda body: channel_requests.parse_body(channel_requests.ChannelFrame, body),
+    "unsubscribe": lambda body: requests.parse_body(requests.UnsubscribeRequest, body),
     "channel_storage_set": storage_set,
-    "channel_storage_get": storage_requests.parse_get,
-    "channel_storage_list": storage_requests.parse_list,
-    "umd_update": umd_requests.parse_frame,
-    "umd_http": umd_requests.parse_http_body,
+    "channel_storage_get": lambda body: requests.parse_body(requests.StorageGetRequest, body),
+    "channel_storage_list": lambda body: requests.parse_body(requests.StorageListRequest, body),
+    "umd_update": lambda body: requests.parse_body(requests.UserMetadataUpdateFrame, body),
+    "umd_http": lambda body: requests.parse_body(requests.UserMetadataUpdateRequest, body),
     "server_publish": server_publish,
 }
 EVENTS = {

@@ -15,7 +15,7 @@ from opensock.domain.auth.claims import Claims, ClaimsError
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.domain.auth.wire import parse_token
 from opensock.domain.schedule import parse_at
-from opensock.edge.websocket_events import parse_ws_event
+from opensock.edge.websocket import parse_ws_event
 from opensock.errors import InvalidTokenError
 from tests.reliability.fuzzing import assert_documented, run_fuzz
 from tests.reliability.kit import AUDIENCE, ISSUER, NOW, TokenKit, forge, verifier_slots

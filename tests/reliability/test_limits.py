@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from opensock.app.subscriptions import subscribe
 from opensock.jsoncodec import size_bytes
-from opensock.wiring import Services
 from tests.reliability.drive import http, ws, ws_raw
 from tests.reliability.kit import NOW, TokenKit, table_items
+from tests.support.calls import subscribe
 from tests.support.channels import open_connection
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import ws_event
+from tests.support.stack import Stack
 
 CID = "Lim1ConnAA="
 GRANTS = {
@@ -30,8 +30,8 @@ GRANTS = {
 
 
 @pytest.fixture
-def member(rel_services: Services) -> Any:
-    return open_connection(rel_services, CID, GRANTS, uid="lim")
+def member(rel_stack: Stack) -> Any:
+    return open_connection(rel_stack, CID, GRANTS, uid="lim")
 
 
 def data_of(nbytes: int) -> str:
@@ -41,9 +41,9 @@ def data_of(nbytes: int) -> str:
     return value
 
 
-def publish_http(services: Services, body: dict[str, Any]) -> tuple[int, Any]:
+def publish_http(stack: Stack, body: dict[str, Any]) -> tuple[int, Any]:
     status, reply, _ = http(
-        services,
+        stack,
         "/publish",
         body,
         authorization=f"Bearer {PUBLISH_API_KEY}",
@@ -63,114 +63,103 @@ CHANNELS_BAD = ["", "c" * 257, "a*b", "a#b", "a,b", "a b", "a\tb", "a\nb", "a\u2
 
 @pytest.mark.parametrize("channel", CHANNELS_OK, ids=lambda c: f"{len(c)}:{c[:6]}")
 def test_channel_names_at_the_limit_are_accepted(
-    rel_services: Services, member: Any, channel: str
+    rel_stack: Stack, member: Any, channel: str
 ) -> None:
     body = {"event": "hotsock.subscribe", "channel": channel}
-    assert ws(rel_services, "subscribe", body, cid=CID)[1] is None
-    assert ws(rel_services, "default", {"event": "e", "channel": channel}, cid=CID)[1] is None
+    assert ws(rel_stack, "subscribe", body, cid=CID)[1] is None
+    assert ws(rel_stack, "default", {"event": "e", "channel": channel}, cid=CID)[1] is None
 
 
 @pytest.mark.parametrize("channel", CHANNELS_BAD, ids=repr)
 def test_channel_names_past_the_limit_are_refused_everywhere(
-    rel_services: Services, member: Any, channel: str
+    rel_stack: Stack, member: Any, channel: str
 ) -> None:
     subscribe_frame = {"event": "hotsock.subscribe", "channel": channel}
-    assert code(ws(rel_services, "subscribe", subscribe_frame, cid=CID)[1]) == (
+    assert code(ws(rel_stack, "subscribe", subscribe_frame, cid=CID)[1]) == (
         "SUBSCRIBE_PERMISSION_DENIED"  # §9.3: subscribe failures hotsock-js understands
     )
     publish = {"event": "e", "channel": channel}
-    assert code(ws(rel_services, "default", publish, cid=CID)[1]) == "INVALID_CHANNEL_NAME"
+    assert code(ws(rel_stack, "default", publish, cid=CID)[1]) == "INVALID_CHANNEL_NAME"
     storage = {"event": "hotsock.channelStorageSet", "channel": channel, "key": "k", "data": 1}
-    assert code(ws(rel_services, "channel_storage_set", storage, cid=CID)[1]) == (
+    assert code(ws(rel_stack, "channel_storage_set", storage, cid=CID)[1]) == (
         "INVALID_CHANNEL_NAME"
     )
-    status, reply = publish_http(rel_services, publish)
+    status, reply = publish_http(rel_stack, publish)
     assert (status, reply["error"]["code"]) == (400, "INVALID_CHANNEL_NAME")
-    assert [i for i in table_items(rel_services) if i["sk"] != "conn"] == []
+    assert [i for i in table_items(rel_stack) if i["sk"] != "conn"] == []
 
 
 # --- event names: 1-128, no *, not starting with # or hotsock. -----------------------------
 @pytest.mark.parametrize("event", ["e" * 128, "a#b", "é" * 128, "a.b:c"])
-def test_event_names_at_the_limit_are_accepted(
-    rel_services: Services, member: Any, event: str
-) -> None:
-    subscribe(member, "c", rel_services)
-    assert ws(rel_services, "default", {"event": event, "channel": "c"}, cid=CID)[1] is None
-    assert publish_http(rel_services, {"event": event, "channel": "c"})[0] == 202
+def test_event_names_at_the_limit_are_accepted(rel_stack: Stack, member: Any, event: str) -> None:
+    subscribe(member, "c", rel_stack)
+    assert ws(rel_stack, "default", {"event": event, "channel": "c"}, cid=CID)[1] is None
+    assert publish_http(rel_stack, {"event": event, "channel": "c"})[0] == 202
 
 
 @pytest.mark.parametrize("event", ["e" * 129, "a*b", "#a", "hotsock.custom"])
-def test_event_names_past_the_limit_are_refused(
-    rel_services: Services, member: Any, event: str
-) -> None:
-    frame = ws(rel_services, "default", {"event": event, "channel": "c"}, cid=CID)[1]
+def test_event_names_past_the_limit_are_refused(rel_stack: Stack, member: Any, event: str) -> None:
+    frame = ws(rel_stack, "default", {"event": event, "channel": "c"}, cid=CID)[1]
     # a reserved `hotsock.` name on the WebSocket is an unknown protocol event (§7.11)
     expected = "UNKNOWN_EVENT" if event.startswith("hotsock.") else "INVALID_EVENT_NAME"
     assert code(frame) == expected
-    status, reply = publish_http(rel_services, {"event": event, "channel": "c"})
+    status, reply = publish_http(rel_stack, {"event": event, "channel": "c"})
     assert (status, reply["error"]["code"]) == (400, "INVALID_EVENT_NAME")
 
 
-def test_an_empty_event_is_an_invalid_message(rel_services: Services, member: Any) -> None:
-    assert code(ws(rel_services, "default", {"event": "", "channel": "c"}, cid=CID)[1]) == (
+def test_an_empty_event_is_an_invalid_message(rel_stack: Stack, member: Any) -> None:
+    assert code(ws(rel_stack, "default", {"event": "", "channel": "c"}, cid=CID)[1]) == (
         "INVALID_MESSAGE"
     )
 
 
 # --- storage keys: 1-128, no space * # , ---------------------------------------------------
 @pytest.mark.parametrize("key", ["k" * 128, "é" * 128, "a.b-c"])
-def test_storage_keys_at_the_limit_are_accepted(
-    rel_services: Services, member: Any, key: str
-) -> None:
+def test_storage_keys_at_the_limit_are_accepted(rel_stack: Stack, member: Any, key: str) -> None:
     body = {"event": "hotsock.channelStorageSet", "channel": "c", "key": key, "data": 1}
-    assert ws(rel_services, "channel_storage_set", body, cid=CID)[1] is None
+    assert ws(rel_stack, "channel_storage_set", body, cid=CID)[1] is None
 
 
 @pytest.mark.parametrize("key", ["", " ", "k" * 129, "a b", "a*b", "a#b", "a,b", "a\tb"], ids=repr)
-def test_storage_keys_past_the_limit_are_refused(
-    rel_services: Services, member: Any, key: str
-) -> None:
+def test_storage_keys_past_the_limit_are_refused(rel_stack: Stack, member: Any, key: str) -> None:
     body = {"event": "hotsock.channelStorageSet", "channel": "c", "key": key, "data": 1}
-    assert code(ws(rel_services, "channel_storage_set", body, cid=CID)[1]) == "INVALID_STORAGE_KEY"
+    assert code(ws(rel_stack, "channel_storage_set", body, cid=CID)[1]) == "INVALID_STORAGE_KEY"
     get = {"event": "hotsock.channelStorageGet", "channel": "c", "key": key}
-    assert code(ws(rel_services, "channel_storage_get", get, cid=CID)[1]) == "INVALID_STORAGE_KEY"
+    assert code(ws(rel_stack, "channel_storage_get", get, cid=CID)[1]) == "INVALID_STORAGE_KEY"
     server = {"event": "hotsock.channelStorageSet", "channel": "c", "key": key, "data": 1}
-    assert publish_http(rel_services, server)[1]["error"]["code"] == "INVALID_STORAGE_KEY"
+    assert publish_http(rel_stack, server)[1]["error"]["code"] == "INVALID_STORAGE_KEY"
 
 
 # --- data: 32 KiB of compact UTF-8 JSON ----------------------------------------------------
 @pytest.mark.parametrize("nbytes", [32 * 1024, 32 * 1024 + 1])
-def test_message_and_storage_data_limit(rel_services: Services, member: Any, nbytes: int) -> None:
-    subscribe(member, "c", rel_services)
+def test_message_and_storage_data_limit(rel_stack: Stack, member: Any, nbytes: int) -> None:
+    subscribe(member, "c", rel_stack)
     data = data_of(nbytes)
     expected = None if nbytes <= 32 * 1024 else "DATA_TOO_LARGE"
     frames = [
-        ws(rel_services, "default", {"event": "e", "channel": "c", "data": data}, cid=CID)[1],
+        ws(rel_stack, "default", {"event": "e", "channel": "c", "data": data}, cid=CID)[1],
         ws(
-            rel_services,
+            rel_stack,
             "channel_storage_set",
             {"event": "hotsock.channelStorageSet", "channel": "c", "key": "k", "data": data},
             cid=CID,
         )[1],
     ]
     assert [code(f) for f in frames] == [expected, expected]
-    status, reply = publish_http(rel_services, {"event": "e", "channel": "c", "data": data})
+    status, reply = publish_http(rel_stack, {"event": "e", "channel": "c", "data": data})
     assert status == (202 if expected is None else 400)
     if expected:
         assert reply["error"]["code"] == expected
 
 
-def test_multibyte_data_is_measured_in_bytes(rel_services: Services, member: Any) -> None:
-    subscribe(member, "c", rel_services)
+def test_multibyte_data_is_measured_in_bytes(rel_stack: Stack, member: Any) -> None:
+    subscribe(member, "c", rel_stack)
     data = "é" * 16_383  # 32 766 bytes + 2 quotes = 32 768: at the limit
     assert size_bytes(data) == 32 * 1024
     assert (
-        ws(rel_services, "default", {"event": "e", "channel": "c", "data": data}, cid=CID)[1]
-        is None
+        ws(rel_stack, "default", {"event": "e", "channel": "c", "data": data}, cid=CID)[1] is None
     )
-    frame = ws(
-        rel_services, "default", {"event": "e", "channel": "c", "data": data + "é"}, cid=CID
-    )[1]
+    frame = ws(rel_stack, "default", {"event": "e", "channel": "c", "data": data + "é"}, cid=CID)[1]
     assert code(frame) == "DATA_TOO_LARGE"
 
 
@@ -187,8 +176,8 @@ def test_multibyte_data_is_measured_in_bytes(rel_services: Services, member: Any
         (1.5, 400),
     ],
 )
-def test_message_store_range(rel_services: Services, store: Any, status: int) -> None:
-    got, reply = publish_http(rel_services, {"event": "e", "channel": "c", "store": store})
+def test_message_store_range(rel_stack: Stack, store: Any, status: int) -> None:
+    got, reply = publish_http(rel_stack, {"event": "e", "channel": "c", "store": store})
     assert got == status
     if status == 400:
         assert reply["error"]["code"] in {"INVALID_STORE", "INVALID_MESSAGE"}
@@ -197,7 +186,7 @@ def test_message_store_range(rel_services: Services, store: Any, status: int) ->
 @pytest.mark.parametrize(
     ("store", "status"), [(-1, 202), (1, 202), (3_155_695_200, 202), (0, 400), (3_155_695_201, 400)]
 )
-def test_storage_store_range(rel_services: Services, store: int, status: int) -> None:
+def test_storage_store_range(rel_stack: Stack, store: int, status: int) -> None:
     body = {
         "event": "hotsock.channelStorageSet",
         "channel": "c",
@@ -205,7 +194,7 @@ def test_storage_store_range(rel_services: Services, store: int, status: int) ->
         "data": 1,
         "store": store,
     }
-    got, reply = publish_http(rel_services, body)
+    got, reply = publish_http(rel_stack, body)
     assert got == status
     if status == 400:
         assert reply["error"]["code"] == "INVALID_STORE"
@@ -227,53 +216,51 @@ def test_storage_store_range(rel_services: Services, store: int, status: int) ->
     ids=["uid 128", "uid 129", "umd 1024", "umd 1025", "hb 5", "hb 600", "hb 4", "hb 601"],
 )
 def test_token_claim_limits(
-    rel_services: Services, kit: TokenKit, claims: dict[str, Any], status: int
+    rel_stack: Stack, kit: TokenKit, claims: dict[str, Any], status: int
 ) -> None:
     token = kit.rs256(kit.good("connect", **claims))
     event = ws_event("connect", connection_id=CID, query={"token": token})
-    assert ws_raw(rel_services, "connect", event)["statusCode"] == status
+    assert ws_raw(rel_stack, "connect", event)["statusCode"] == status
 
 
-def test_connection_lifetime_is_two_hours(rel_services: Services, kit: TokenKit) -> None:
+def test_connection_lifetime_is_two_hours(rel_stack: Stack, kit: TokenKit) -> None:
     event = ws_event("connect", connection_id=CID, query={"token": kit.rs256(kit.good("connect"))})
-    ws_raw(rel_services, "connect", event)
-    item = next(i for i in table_items(rel_services) if i["sk"] == "conn")
+    ws_raw(rel_stack, "connect", event)
+    item = next(i for i in table_items(rel_stack) if i["sk"] == "conn")
     assert int(item["expiresAt"]) - int(item["connectedAt"]) == 7200
 
 
 # --- counts --------------------------------------------------------------------------------
 @pytest.mark.parametrize(("count", "status"), [(100, 200), (101, 400)])
 def test_channel_storage_list_takes_at_most_100_keys(
-    rel_services: Services, member: Any, count: int, status: int
+    rel_stack: Stack, member: Any, count: int, status: int
 ) -> None:
     creds = {"connectionId": CID, "connectionSecret": member.secret}
     body = {"channel": "c", "keys": [f"k{i}" for i in range(count)]}
-    got, reply, _ = http(rel_services, "/connection/channelStorageList", body, query=creds)
+    got, reply, _ = http(rel_stack, "/connection/channelStorageList", body, query=creds)
     assert got == status
     if status == 400:
         assert reply["error"]["code"] == "INVALID_MESSAGE"
 
 
-def test_deduplication_window_is_five_minutes(
-    rel_services: Services, member: Any, clock: Any
-) -> None:
-    subscribe(member, "c", rel_services)
+def test_deduplication_window_is_five_minutes(rel_stack: Stack, member: Any, clock: Any) -> None:
+    subscribe(member, "c", rel_stack)
     body = {"event": "e", "channel": "c", "deduplicationId": "d-1"}
     for _ in range(2):
-        assert publish_http(rel_services, body)[0] == 202  # duplicates are still acknowledged
-    assert rel_services.gateway.events(CID).count("e") == 1  # type: ignore[attr-defined]
+        assert publish_http(rel_stack, body)[0] == 202  # duplicates are still acknowledged
+    assert rel_stack.gateway.events(CID).count("e") == 1  # type: ignore[attr-defined]
     clock.advance(299)
-    publish_http(rel_services, body)
-    assert rel_services.gateway.events(CID).count("e") == 1  # type: ignore[attr-defined]
+    publish_http(rel_stack, body)
+    assert rel_stack.gateway.events(CID).count("e") == 1  # type: ignore[attr-defined]
     clock.advance(2)
-    publish_http(rel_services, body)
-    assert rel_services.gateway.events(CID).count("e") == 2  # type: ignore[attr-defined]
+    publish_http(rel_stack, body)
+    assert rel_stack.gateway.events(CID).count("e") == 2  # type: ignore[attr-defined]
 
 
-def test_schedule_before_now_is_refused(rel_services: Services, member: Any) -> None:
+def test_schedule_before_now_is_refused(rel_stack: Stack, member: Any) -> None:
     at = "at(2026-01-05T09:59:59)"  # one second before the frozen clock
     assert NOW == 1_767_607_200
     status, reply = publish_http(
-        rel_services, {"event": "e", "channel": "c", "scheduleExpression": at}
+        rel_stack, {"event": "e", "channel": "c", "scheduleExpression": at}
     )
     assert (status, reply["error"]["code"]) == (400, "INVALID_SCHEDULE_EXPRESSION")

@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 import pytest
 from moto.core.models import botocore_stubber
 
-from opensock.app.subscriptions import subscribe
 from opensock.jsoncodec import size_bytes
-from opensock.wiring import Services
 from tests.reliability.drive import ws, ws_raw
 from tests.reliability.kit import TokenKit, decode, table_items
+from tests.support.calls import subscribe
 from tests.support.channels import open_connection
 from tests.support.events import ws_event
+from tests.support.stack import Stack
 
 T = TypeVar("T")
 AWS_LOCK = threading.RLock()
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 
 @pytest.fixture
-def serialized_moto(rel_services: Services) -> Iterator[Services]:
+def serialized_moto(rel_stack: Stack) -> Iterator[Stack]:
     """moto's request dispatch under one lock (as tools/local/aws.py does for the local stack)."""
     original = type(botocore_stubber).process_request.__get__(botocore_stubber)
 
@@ -39,7 +39,7 @@ def serialized_moto(rel_services: Services) -> Iterator[Services]:
 
     botocore_stubber.process_request = locked  # type: ignore[method-assign]
     try:
-        yield rel_services
+        yield rel_stack
     finally:
         del botocore_stubber.process_request
 
@@ -56,13 +56,13 @@ def concurrently(tasks: list[Callable[[], T]]) -> list[T]:
         return list(pool.map(start, tasks))
 
 
-def keys_of(services: Services) -> list[tuple[str, str]]:
-    return [(item["pk"], item["sk"]) for item in table_items(services)]
+def keys_of(stack: Stack) -> list[tuple[str, str]]:
+    return [(item["pk"], item["sk"]) for item in table_items(stack)]
 
 
 # --- single-use tokens ----------------------------------------------------------------------
 def test_a_single_use_connect_token_used_concurrently_opens_one_connection(
-    serialized_moto: Services, kit: TokenKit
+    serialized_moto: Stack, kit: TokenKit
 ) -> None:
     # GIVEN one single-use token presented by 12 sockets at once
     token = kit.rs256(kit.good("connect", singleUse=True, jti="race-connect"))
@@ -80,7 +80,7 @@ def test_a_single_use_connect_token_used_concurrently_opens_one_connection(
 
 
 def test_a_single_use_subscribe_token_used_concurrently_subscribes_once(
-    serialized_moto: Services, kit: TokenKit
+    serialized_moto: Stack, kit: TokenKit
 ) -> None:
     # GIVEN 8 connections of the same uid, each presenting the same single-use uid-bound token
     payload = kit.good("subscribe", singleUse=True, jti="race-sub")
@@ -103,7 +103,7 @@ def test_a_single_use_subscribe_token_used_concurrently_subscribes_once(
 
 
 # --- presence capacity ----------------------------------------------------------------------
-def test_concurrent_joins_at_the_presence_cap_never_overfill(serialized_moto: Services) -> None:
+def test_concurrent_joins_at_the_presence_cap_never_overfill(serialized_moto: Stack) -> None:
     # GIVEN a presence channel whose cap fits exactly 4 of the 12 members joining at once
     umd = {"n": "x" * 100}
     member_bytes = size_bytes({"uid": "m00", "umd": umd})
@@ -142,45 +142,45 @@ def test_concurrent_joins_at_the_presence_cap_never_overfill(serialized_moto: Se
 
 # --- subscribe racing disconnect ------------------------------------------------------------
 def test_subscribe_interleaved_with_disconnect_leaves_no_orphan(
-    serialized_moto: Services, monkeypatch: pytest.MonkeyPatch
+    serialized_moto: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a subscribe whose connection disconnects right after the subscribe read it
-    services = serialized_moto
-    open_connection(services, "Gone1Conn=", {"room": {"subscribe": True}}, uid="g")
-    real_get = services.connections.get
+    stack = serialized_moto
+    open_connection(stack, "Gone1Conn=", {"room": {"subscribe": True}}, uid="g")
+    real_get = stack.connections.get
     fired: list[bool] = []
 
     def get_then_disconnect(connection_id: str) -> Any:
         found = real_get(connection_id)
         if not fired:
             fired.append(True)
-            ws_raw(services, "disconnect", ws_event("disconnect", connection_id=connection_id))
+            ws_raw(stack, "disconnect", ws_event("disconnect", connection_id=connection_id))
         return found
 
-    monkeypatch.setattr(services.connections, "get", get_then_disconnect)
+    monkeypatch.setattr(stack.connections, "get", get_then_disconnect)
     body = {"event": "hotsock.subscribe", "channel": "room"}
     # WHEN the subscribe goes on
-    ws(services, "subscribe", body, cid="Gone1Conn=")
+    ws(stack, "subscribe", body, cid="Gone1Conn=")
     # THEN the subscription it wrote was undone: nothing of the connection is left
     assert fired
-    leftovers = [k for k in keys_of(services) if "Gone1Conn=" in k[0] + k[1]]
+    leftovers = [k for k in keys_of(stack) if "Gone1Conn=" in k[0] + k[1]]
     assert leftovers == []
-    assert services.gateway.frames.get("Gone1Conn=", []) == []  # type: ignore[attr-defined]
+    assert stack.gateway.frames.get("Gone1Conn=", []) == []  # type: ignore[attr-defined]
 
 
-def test_subscribe_and_disconnect_in_parallel_leave_no_orphan(serialized_moto: Services) -> None:
-    services = serialized_moto
+def test_subscribe_and_disconnect_in_parallel_leave_no_orphan(serialized_moto: Stack) -> None:
+    stack = serialized_moto
     grants = {"room": {"subscribe": True}, "presence.room": {"subscribe": True}}
     rounds = 10
     for i in range(rounds):
-        open_connection(services, f"Par{i:02d}Conn=", grants, uid=f"p{i:02d}")
+        open_connection(stack, f"Par{i:02d}Conn=", grants, uid=f"p{i:02d}")
 
     def subscribe_task(cid: str, channel: str) -> Callable[[], Any]:
         body = {"event": "hotsock.subscribe", "channel": channel}
-        return lambda: ws(services, "subscribe", body, cid=cid)
+        return lambda: ws(stack, "subscribe", body, cid=cid)
 
     def disconnect_task(cid: str) -> Callable[[], Any]:
-        return lambda: ws_raw(services, "disconnect", ws_event("disconnect", connection_id=cid))
+        return lambda: ws_raw(stack, "disconnect", ws_event("disconnect", connection_id=cid))
 
     for i in range(rounds):
         cid = f"Par{i:02d}Conn="
@@ -191,7 +191,7 @@ def test_subscribe_and_disconnect_in_parallel_leave_no_orphan(serialized_moto: S
                 disconnect_task(cid),
             ]
         )
-    items = table_items(services)
+    items = table_items(stack)
     assert [i for i in items if i["sk"].startswith(("sub#", "member#")) or i["sk"] == "conn"] == []
     for meta in (i for i in items if i["sk"] == "meta"):
         assert int(meta.get("subscriptionsCount", 0)) == 0
@@ -199,35 +199,35 @@ def test_subscribe_and_disconnect_in_parallel_leave_no_orphan(serialized_moto: S
 
 
 # --- storage writers ------------------------------------------------------------------------
-def test_fifty_concurrent_writers_to_one_key(serialized_moto: Services) -> None:
+def test_fifty_concurrent_writers_to_one_key(serialized_moto: Stack) -> None:
     # GIVEN three observers of room/k and 50 writers, all at once
-    services = serialized_moto
+    stack = serialized_moto
     storage = {"k": {"set": True, "observe": True, "emitPubSubEvent": True}}
     grants = {"room": {"subscribe": True, "storage": storage}}
     for i in range(3):
-        subscribe(open_connection(services, f"Obs{i}Conn=", grants, uid=f"o{i}"), "room", services)
+        subscribe(open_connection(stack, f"Obs{i}Conn=", grants, uid=f"o{i}"), "room", stack)
     for i in range(50):
-        open_connection(services, f"W{i:02d}Conn=", grants, uid=f"w{i:02d}")
+        open_connection(stack, f"W{i:02d}Conn=", grants, uid=f"w{i:02d}")
 
     def write(i: int) -> Callable[[], Any]:
         body = {"event": "hotsock.channelStorageSet", "channel": "room", "key": "k", "data": i}
-        return lambda: ws(services, "channel_storage_set", body, cid=f"W{i:02d}Conn=")[1]
+        return lambda: ws(stack, "channel_storage_set", body, cid=f"W{i:02d}Conn=")[1]
 
     answers = concurrently([write(i) for i in range(50)])
     # THEN every write was accepted
     assert answers == [None] * 50
-    entry = next(i for i in table_items(services) if i["sk"] == "storage#k")
+    entry = next(i for i in table_items(stack) if i["sk"] == "storage#k")
     final = int(entry["data"])
     assert final in range(50)
     # AND every observer saw every value at least once and ends on the final one
     for i in range(3):
         seen = [
             f["data"]
-            for f in services.gateway.frames[f"Obs{i}Conn="]  # type: ignore[attr-defined]
+            for f in stack.gateway.frames[f"Obs{i}Conn="]  # type: ignore[attr-defined]
             if f["event"] == "hotsock.channelStorageUpdated"
         ]
         assert set(seen) == set(range(50))
         assert seen[-1] == final
     # AND pub/sub got exactly one event per write (none lost, none duplicated)
-    events = services.pubsub.of_type("hotsock.channelStorageUpdated")  # type: ignore[attr-defined]
+    events = stack.pubsub.of_type("hotsock.channelStorageUpdated")  # type: ignore[attr-defined]
     assert sorted(e["data"]["data"] for e in events) == list(range(50))

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from opensock.wiring import Services
 from tests.reliability.drive import http, ws
 from tests.reliability.kit import CONNECTION_ID, UID, TokenKit, corpus_for
 from tests.support.channels import open_connection
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import ws_event
+from tests.support.stack import Stack
 
 CONNECTED = "functions.connected.app"
 
@@ -58,17 +58,17 @@ def everything_printed(logs: io.StringIO, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_logs_are_captured_at_debug(
-    rel_services: Services, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+    rel_stack: Stack, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # positive control: the capture sees the refusal log line and the metric
-    ws(rel_services, "connect", cid="c1")
+    ws(rel_stack, "connect", cid="c1")
     printed = everything_printed(logs, capsys)
     assert '"request refused"' in printed
     assert "RequestRefused" in printed
 
 
 def test_connect_refusals_never_print_the_token(
-    rel_services: Services, kit: TokenKit, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+    rel_stack: Stack, kit: TokenKit, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
     checked = 0
     for case in corpus_for("connect"):
@@ -76,7 +76,7 @@ def test_connect_refusals_never_print_the_token(
         event = ws_event("connect", connection_id=CONNECTION_ID, query={"token": token})
         from tests.reliability.drive import ws_raw
 
-        response = ws_raw(rel_services, "connect", event)
+        response = ws_raw(rel_stack, "connect", event)
         printed = everything_printed(logs, capsys)
         assert "body" not in response
         assert_absent([*fragments(token), *secrets_of(kit)], printed)
@@ -85,7 +85,7 @@ def test_connect_refusals_never_print_the_token(
 
 
 def test_a_successful_connect_and_announce_never_print_token_or_secret(
-    rel_services: Services, kit: TokenKit, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+    rel_stack: Stack, kit: TokenKit, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tests.reliability.drive import handler
     from tests.support.fakes import FakeLambdaContext
@@ -94,38 +94,38 @@ def test_a_successful_connect_and_announce_never_print_token_or_secret(
     event = ws_event("connect", connection_id=CONNECTION_ID, query={"token": token})
     from tests.reliability.drive import ws_raw
 
-    assert ws_raw(rel_services, "connect", event) == {"statusCode": 200}
-    _, payload = rel_services.invoker.calls[0]  # type: ignore[attr-defined]
-    handler(CONNECTED)(payload, FakeLambdaContext(), services=rel_services)
-    secret = rel_services.connections.get(CONNECTION_ID).secret  # type: ignore[union-attr]
+    assert ws_raw(rel_stack, "connect", event) == {"statusCode": 200}
+    _, payload = rel_stack.invoker.calls[0]  # type: ignore[attr-defined]
+    handler(CONNECTED)(payload, FakeLambdaContext(), app=rel_stack.app)
+    secret = rel_stack.connections.get(CONNECTION_ID).secret  # type: ignore[union-attr]
     assert_absent([*fragments(token), secret, *secrets_of(kit)], everything_printed(logs, capsys))
     # the secret goes to its owner only, in hotsock.connected
-    frame = rel_services.gateway.frames[CONNECTION_ID][0]  # type: ignore[attr-defined]
+    frame = rel_stack.gateway.frames[CONNECTION_ID][0]  # type: ignore[attr-defined]
     assert frame["data"]["connectionSecret"] == secret
     assert "secret" not in str(payload).lower()
 
 
 @pytest.mark.parametrize("scope", ["subscribe", "umd"])
 def test_targeted_token_refusals_never_echo_the_token(
-    rel_services: Services,
+    rel_stack: Stack,
     kit: TokenKit,
     logs: io.StringIO,
     capsys: pytest.CaptureFixture[str],
     scope: str,
 ) -> None:
-    member = open_connection(rel_services, CONNECTION_ID, {}, uid=UID)
+    member = open_connection(rel_stack, CONNECTION_ID, {}, uid=UID)
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": member.secret}
     for case in corpus_for(scope):
         token = case.build(kit, scope)
         if scope == "subscribe":
             body = {"event": "hotsock.subscribe", "channel": "room", "data": {"token": token}}
-            _, frame = ws(rel_services, "subscribe", body, cid=CONNECTION_ID)
+            _, frame = ws(rel_stack, "subscribe", body, cid=CONNECTION_ID)
             answers = [str(frame)]
         else:
             body = {"event": "hotsock.umdUpdate", "data": {"token": token}}
-            _, frame = ws(rel_services, "umd_update", body, cid=CONNECTION_ID)
+            _, frame = ws(rel_stack, "umd_update", body, cid=CONNECTION_ID)
             _, reply, response = http(
-                rel_services, "/connection/umdUpdate", {"token": token}, query=creds
+                rel_stack, "/connection/umdUpdate", {"token": token}, query=creds
             )
             answers = [str(frame), str(reply), str(response.get("headers"))]
         printed = everything_printed(logs, capsys)
@@ -133,22 +133,22 @@ def test_targeted_token_refusals_never_echo_the_token(
 
 
 def test_http_refusals_never_print_secrets_or_keys(
-    rel_services: Services, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
+    rel_stack: Stack, logs: io.StringIO, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    member = open_connection(rel_services, CONNECTION_ID, {"room": {"subscribe": True}}, uid=UID)
+    member = open_connection(rel_stack, CONNECTION_ID, {"room": {"subscribe": True}}, uid=UID)
     guess = "g" * len(member.secret)
     answers: list[str] = []
     for query in (
         {"connectionId": CONNECTION_ID, "connectionSecret": guess},
         {"connectionId": "Other1Conn=", "connectionSecret": member.secret},
     ):
-        answers.append(str(http(rel_services, "/connection/publishMessage", {}, query=query)))
+        answers.append(str(http(rel_stack, "/connection/publishMessage", {}, query=query)))
     wrong_key = "k" * len(PUBLISH_API_KEY)
     for authorization in (f"Bearer {wrong_key}", f"Basic {PUBLISH_API_KEY}x"):
         answers.append(
             str(
                 http(
-                    rel_services,
+                    rel_stack,
                     "/publish",
                     {"channel": "c", "event": "e"},
                     authorization=authorization,
@@ -157,28 +157,28 @@ def test_http_refusals_never_print_secrets_or_keys(
             )
         )
         answers.append(
-            str(http(rel_services, "/channels/room", method="GET", authorization=authorization))
+            str(http(rel_stack, "/channels/room", method="GET", authorization=authorization))
         )
     printed = everything_printed(logs, capsys)
     assert_absent([member.secret, guess, PUBLISH_API_KEY, wrong_key], printed, *answers)
 
 
 def test_an_internal_error_frame_is_generic(
-    rel_services: Services, kit: TokenKit, monkeypatch: pytest.MonkeyPatch
+    rel_stack: Stack, kit: TokenKit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN a dependency that fails with a message carrying a secret
     token = kit.rs256(kit.good("subscribe"))
-    open_connection(rel_services, CONNECTION_ID, {}, uid=UID)
+    open_connection(rel_stack, CONNECTION_ID, {}, uid=UID)
 
     def explode(*_: Any, **__: Any) -> Any:
         raise RuntimeError(f"boom {token} {kit.hs_secret.decode()}")
 
-    monkeypatch.setattr(rel_services.subscriptions, "put", explode)
-    monkeypatch.setattr(rel_services.subscriptions, "join", explode)
-    monkeypatch.setattr(rel_services.presence, "join", explode, raising=False)
+    monkeypatch.setattr(rel_stack.subscriptions, "put", explode)
+    monkeypatch.setattr(rel_stack.subscriptions, "join", explode)
+    monkeypatch.setattr(rel_stack.presence, "join", explode, raising=False)
     body = {"event": "hotsock.subscribe", "channel": "room", "data": {"token": token}}
     # WHEN the route crashes
-    _, frame = ws(rel_services, "subscribe", body, cid=CONNECTION_ID)
+    _, frame = ws(rel_stack, "subscribe", body, cid=CONNECTION_ID)
     # THEN the client sees the generic INTERNAL_ERROR frame and nothing of the exception
     assert frame == {
         "event": "hotsock.error",
@@ -218,10 +218,10 @@ def digest_spy(monkeypatch: pytest.MonkeyPatch) -> DigestSpy:
     ids=["right", "same length", "last char", "one shorter", "one longer", "empty"],
 )
 def test_api_keys_are_compared_in_constant_time(
-    rel_services: Services, digest_spy: DigestSpy, given: str
+    rel_stack: Stack, digest_spy: DigestSpy, given: str
 ) -> None:
     status, reply, response = http(
-        rel_services,
+        rel_stack,
         "/publish",
         {"channel": "c", "event": "e"},
         authorization=f"Bearer {given}",
@@ -241,20 +241,18 @@ def test_api_keys_are_compared_in_constant_time(
     "authorization",
     ["", "Bearer", "Bearer ", f"bearer{PUBLISH_API_KEY}", f"Token {PUBLISH_API_KEY}"],
 )
-def test_malformed_authorization_is_refused(rel_services: Services, authorization: str) -> None:
-    status, reply, _ = http(
-        rel_services, "/channels/room", method="GET", authorization=authorization
-    )
+def test_malformed_authorization_is_refused(rel_stack: Stack, authorization: str) -> None:
+    status, reply, _ = http(rel_stack, "/channels/room", method="GET", authorization=authorization)
     assert (status, reply["error"]["code"]) == (401, "UNAUTHORIZED")
 
 
 def test_connection_secrets_are_compared_in_constant_time(
-    rel_services: Services, digest_spy: DigestSpy
+    rel_stack: Stack, digest_spy: DigestSpy
 ) -> None:
-    member = open_connection(rel_services, CONNECTION_ID, {}, uid=UID)
+    member = open_connection(rel_stack, CONNECTION_ID, {}, uid=UID)
     wrong = "z" * len(member.secret)
     status, _, _ = http(
-        rel_services,
+        rel_stack,
         "/connection/channelStorageGet",
         {"channel": "room", "key": "k"},
         query={"connectionId": CONNECTION_ID, "connectionSecret": wrong},
@@ -296,45 +294,45 @@ def _creds_cases(member: Any, other: Any) -> list[tuple[str, dict[str, str]]]:
     "action",
     ["publishMessage", "channelStorageGet", "channelStorageSet", "channelStorageList", "umdUpdate"],
 )
-def test_client_http_api_refuses_bad_credentials(rel_services: Services, action: str) -> None:
+def test_client_http_api_refuses_bad_credentials(rel_stack: Stack, action: str) -> None:
     grants = {"room": {"subscribe": True, "storage": {"*": {"get": True, "set": True}}}}
-    member = open_connection(rel_services, CONNECTION_ID, grants, uid=UID)
-    other = open_connection(rel_services, "Other1Conn=", grants, uid="other")
+    member = open_connection(rel_stack, CONNECTION_ID, grants, uid=UID)
+    other = open_connection(rel_stack, "Other1Conn=", grants, uid="other")
     body = {"channel": "room", "key": "k", "event": "e", "data": 1, "token": "t"}
     for name, query in _creds_cases(member, other):
-        status, reply, _ = http(rel_services, f"/connection/{action}", body, query=query)
+        status, reply, _ = http(rel_stack, f"/connection/{action}", body, query=query)
         assert (status, reply["error"]["code"]) == (401, "UNAUTHORIZED"), name
 
 
 def test_client_http_api_refuses_the_secret_of_a_closed_connection(
-    rel_services: Services, kit: TokenKit
+    rel_stack: Stack, kit: TokenKit
 ) -> None:
     # GIVEN a connection opened through $connect, with its real secret
     token = kit.rs256(kit.good("connect"))
     event = ws_event("connect", connection_id=CONNECTION_ID, query={"token": token})
     from tests.reliability.drive import ws_raw
 
-    ws_raw(rel_services, "connect", event)
-    secret = rel_services.connections.get(CONNECTION_ID).secret  # type: ignore[union-attr]
+    ws_raw(rel_stack, "connect", event)
+    secret = rel_stack.connections.get(CONNECTION_ID).secret  # type: ignore[union-attr]
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": secret}
     body = {"channel": "room", "key": "k"}
-    assert http(rel_services, "/connection/channelStorageGet", body, query=creds)[0] != 401
+    assert http(rel_stack, "/connection/channelStorageGet", body, query=creds)[0] != 401
     # WHEN the connection closes
-    ws_raw(rel_services, "disconnect", ws_event("disconnect", connection_id=CONNECTION_ID))
+    ws_raw(rel_stack, "disconnect", ws_event("disconnect", connection_id=CONNECTION_ID))
     # THEN its secret no longer opens anything
-    status, reply, _ = http(rel_services, "/connection/channelStorageGet", body, query=creds)
+    status, reply, _ = http(rel_stack, "/connection/channelStorageGet", body, query=creds)
     assert (status, reply["error"]["code"]) == (401, "UNAUTHORIZED")
 
 
 def test_client_http_api_refuses_the_secret_of_an_expired_connection(
-    rel_services: Services, clock: Any
+    rel_stack: Stack, clock: Any
 ) -> None:
     # GIVEN a connection whose $disconnect was lost, past its 2 h lifetime
-    member = open_connection(rel_services, CONNECTION_ID, {"room": {"subscribe": True}})
+    member = open_connection(rel_stack, CONNECTION_ID, {"room": {"subscribe": True}})
     clock.advance(7200)
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": member.secret}
     status, reply, _ = http(
-        rel_services, "/connection/channelStorageGet", {"channel": "room", "key": "k"}, query=creds
+        rel_stack, "/connection/channelStorageGet", {"channel": "room", "key": "k"}, query=creds
     )
     assert (status, reply["error"]["code"]) == (401, "UNAUTHORIZED")
 

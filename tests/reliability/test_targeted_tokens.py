@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from opensock.wiring import Services
 from tests.reliability.drive import http, ws
 from tests.reliability.kit import (
     CONNECTION_ID,
@@ -26,6 +25,7 @@ from tests.reliability.kit import (
     table_items,
 )
 from tests.support.channels import open_connection
+from tests.support.stack import Stack
 
 SUBSCRIBE_CORPUS = corpus_for("subscribe")
 UMD_CORPUS = corpus_for("umd")
@@ -34,9 +34,9 @@ UMD_CHANNELS = {"room": {"umdUpdate": True}}
 
 
 @pytest.fixture
-def member(rel_services: Services) -> Any:
+def member(rel_stack: Stack) -> Any:
     """An open connection with no grants of its own, subscribed to nothing yet."""
-    return open_connection(rel_services, CONNECTION_ID, {"lobby": {"subscribe": True}}, uid=UID)
+    return open_connection(rel_stack, CONNECTION_ID, {"lobby": {"subscribe": True}}, uid=UID)
 
 
 def subscribe_frame(token: str) -> dict[str, Any]:
@@ -53,34 +53,32 @@ def umd_token(kit: TokenKit, case: BadToken | None = None, scope: str = "umd") -
     return kit.rs256(kit.good(scope, umdUpdate=True, umd={"mood": "new"}, channels=UMD_CHANNELS))
 
 
-def assert_refused(services: Services, before: dict[str, Any], frame: Any, code: str) -> None:
+def assert_refused(stack: Stack, before: dict[str, Any], frame: Any, code: str) -> None:
     assert frame is not None
     assert frame["event"] == "hotsock.error"
     assert frame["error"]["code"] == code
-    assert snapshot(services) == before
+    assert snapshot(stack) == before
 
 
 # --- positive controls -------------------------------------------------------------------
-def test_good_subscribe_token_subscribes(
-    rel_services: Services, kit: TokenKit, member: Any
-) -> None:
+def test_good_subscribe_token_subscribes(rel_stack: Stack, kit: TokenKit, member: Any) -> None:
     response, frame = ws(
-        rel_services,
+        rel_stack,
         "subscribe",
         subscribe_frame(kit.rs256(kit.good("subscribe"))),
         cid=member.connection_id,
     )
     assert (response, frame) == ({"statusCode": 200}, None)
-    assert rel_services.gateway.events(CONNECTION_ID) == ["hotsock.subscribed"]  # type: ignore[attr-defined]
+    assert rel_stack.gateway.events(CONNECTION_ID) == ["hotsock.subscribed"]  # type: ignore[attr-defined]
 
 
-def test_good_umd_token_updates(rel_services: Services, kit: TokenKit, member: Any) -> None:
-    response, frame = ws(rel_services, "umd_update", umd_frame(umd_token(kit)), cid=CONNECTION_ID)
+def test_good_umd_token_updates(rel_stack: Stack, kit: TokenKit, member: Any) -> None:
+    response, frame = ws(rel_stack, "umd_update", umd_frame(umd_token(kit)), cid=CONNECTION_ID)
     assert (response, frame) == ({"statusCode": 200}, None)
-    assert rel_services.connections.get(CONNECTION_ID).umd == {"mood": "new"}  # type: ignore[union-attr]
+    assert rel_stack.connections.get(CONNECTION_ID).umd == {"mood": "new"}  # type: ignore[union-attr]
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": member.secret}
     token = kit.rs256(kit.good("umd", umdUpdate=True, umd=2))
-    assert http(rel_services, "/connection/umdUpdate", {"token": token}, query=creds)[:2] == (
+    assert http(rel_stack, "/connection/umdUpdate", {"token": token}, query=creds)[:2] == (
         200,
         {},
     )
@@ -89,64 +87,64 @@ def test_good_umd_token_updates(rel_services: Services, kit: TokenKit, member: A
 # --- the corpus on every token route ------------------------------------------------------
 @pytest.mark.parametrize("case", SUBSCRIBE_CORPUS, ids=lambda case: case.name)
 def test_subscribe_refuses_bad_token(
-    rel_services: Services, kit: TokenKit, member: Any, case: BadToken
+    rel_stack: Stack, kit: TokenKit, member: Any, case: BadToken
 ) -> None:
     # GIVEN an open connection and a bad subscribe token for a channel only the token grants
-    before = snapshot(rel_services)
+    before = snapshot(rel_stack)
     # WHEN it subscribes with it
     _, frame = ws(
-        rel_services, "subscribe", subscribe_frame(case.build(kit, "subscribe")), cid=CONNECTION_ID
+        rel_stack, "subscribe", subscribe_frame(case.build(kit, "subscribe")), cid=CONNECTION_ID
     )
     # THEN the answer is INVALID_SUBSCRIBE_TOKEN for that channel, and nothing changed
-    assert_refused(rel_services, before, frame, "INVALID_SUBSCRIBE_TOKEN")
+    assert_refused(rel_stack, before, frame, "INVALID_SUBSCRIBE_TOKEN")
     assert frame is not None and frame["channel"] == "room"
 
 
 @pytest.mark.parametrize("case", UMD_CORPUS, ids=lambda case: case.name)
 def test_ws_umd_update_refuses_bad_token(
-    rel_services: Services, kit: TokenKit, member: Any, case: BadToken
+    rel_stack: Stack, kit: TokenKit, member: Any, case: BadToken
 ) -> None:
-    before = snapshot(rel_services)
-    _, frame = ws(rel_services, "umd_update", umd_frame(umd_token(kit, case)), cid=CONNECTION_ID)
-    assert_refused(rel_services, before, frame, "INVALID_UMD_TOKEN")
+    before = snapshot(rel_stack)
+    _, frame = ws(rel_stack, "umd_update", umd_frame(umd_token(kit, case)), cid=CONNECTION_ID)
+    assert_refused(rel_stack, before, frame, "INVALID_UMD_TOKEN")
 
 
 @pytest.mark.parametrize("case", UMD_CORPUS, ids=lambda case: case.name)
 def test_http_umd_update_refuses_bad_token(
-    rel_services: Services, kit: TokenKit, member: Any, case: BadToken
+    rel_stack: Stack, kit: TokenKit, member: Any, case: BadToken
 ) -> None:
-    before = snapshot(rel_services)
+    before = snapshot(rel_stack)
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": member.secret}
     status, reply, _ = http(
-        rel_services, "/connection/umdUpdate", {"token": umd_token(kit, case)}, query=creds
+        rel_stack, "/connection/umdUpdate", {"token": umd_token(kit, case)}, query=creds
     )
     assert (status, reply["error"]["code"]) == (400, "INVALID_UMD_TOKEN")
-    assert snapshot(rel_services) == before
+    assert snapshot(rel_stack) == before
 
 
 # --- every scope misused on every route ----------------------------------------------------
 @pytest.mark.parametrize("scope", other_scopes("subscribe"))
 def test_subscribe_refuses_other_scopes(
-    rel_services: Services, kit: TokenKit, member: Any, scope: str
+    rel_stack: Stack, kit: TokenKit, member: Any, scope: str
 ) -> None:
     token = kit.rs256({**kit.good("subscribe"), "scope": scope})
-    before = snapshot(rel_services)
-    _, frame = ws(rel_services, "subscribe", subscribe_frame(token), cid=CONNECTION_ID)
-    assert_refused(rel_services, before, frame, "INVALID_SUBSCRIBE_TOKEN")
+    before = snapshot(rel_stack)
+    _, frame = ws(rel_stack, "subscribe", subscribe_frame(token), cid=CONNECTION_ID)
+    assert_refused(rel_stack, before, frame, "INVALID_SUBSCRIBE_TOKEN")
 
 
 @pytest.mark.parametrize("scope", other_scopes("umd"))
 def test_umd_routes_refuse_other_scopes(
-    rel_services: Services, kit: TokenKit, member: Any, scope: str
+    rel_stack: Stack, kit: TokenKit, member: Any, scope: str
 ) -> None:
     token = kit.rs256({**kit.good("umd", umdUpdate=True, umd=1), "scope": scope})
-    before = snapshot(rel_services)
-    _, frame = ws(rel_services, "umd_update", umd_frame(token), cid=CONNECTION_ID)
-    assert_refused(rel_services, before, frame, "INVALID_UMD_TOKEN")
+    before = snapshot(rel_stack)
+    _, frame = ws(rel_stack, "umd_update", umd_frame(token), cid=CONNECTION_ID)
+    assert_refused(rel_stack, before, frame, "INVALID_UMD_TOKEN")
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": member.secret}
-    status, reply, _ = http(rel_services, "/connection/umdUpdate", {"token": token}, query=creds)
+    status, reply, _ = http(rel_stack, "/connection/umdUpdate", {"token": token}, query=creds)
     assert (status, reply["error"]["code"]) == (400, "INVALID_UMD_TOKEN")
-    assert snapshot(rel_services) == before
+    assert snapshot(rel_stack) == before
 
 
 @pytest.mark.parametrize(
@@ -154,47 +152,47 @@ def test_umd_routes_refuse_other_scopes(
     [("publishMessage", "publishMessage"), ("channelStorageSet", "channelStorageSet")],
 )
 def test_http_never_accepts_a_subscribe_token_as_credentials(
-    rel_services: Services, kit: TokenKit, member: Any, route: str, path: str
+    rel_stack: Stack, kit: TokenKit, member: Any, route: str, path: str
 ) -> None:
     # GIVEN a valid subscribe token passed where the Client HTTP API expects the secret
     token = kit.rs256(kit.good("subscribe"))
     creds = {"connectionId": CONNECTION_ID, "connectionSecret": token}
     # THEN it is just a wrong secret (§3.6: HTTP calls never carry a subscribe token)
     body = {"channel": "room", "event": "e", "key": "k", "data": 1, "token": token}
-    status, reply, _ = http(rel_services, f"/connection/{path}", body, query=creds)
+    status, reply, _ = http(rel_stack, f"/connection/{path}", body, query=creds)
     assert (status, reply["error"]["code"]) == (401, "UNAUTHORIZED")
 
 
 # --- single use across contexts (Q-AUTH-4) -------------------------------------------------
 def test_single_use_subscribe_token_works_once(
-    rel_services: Services, kit: TokenKit, member: Any
+    rel_stack: Stack, kit: TokenKit, member: Any
 ) -> None:
     token = kit.rs256(kit.good("subscribe", singleUse=True, jti="sub-once"))
-    assert ws(rel_services, "subscribe", subscribe_frame(token), cid=CONNECTION_ID)[1] is None
+    assert ws(rel_stack, "subscribe", subscribe_frame(token), cid=CONNECTION_ID)[1] is None
     unsubscribe = {"event": "hotsock.unsubscribe", "channel": "room"}
-    assert ws(rel_services, "unsubscribe", unsubscribe, cid=CONNECTION_ID)[1]["event"] == (  # type: ignore[index]
+    assert ws(rel_stack, "unsubscribe", unsubscribe, cid=CONNECTION_ID)[1]["event"] == (  # type: ignore[index]
         "hotsock.unsubscribed"
     )
-    before = snapshot(rel_services)
-    _, frame = ws(rel_services, "subscribe", subscribe_frame(token), cid=CONNECTION_ID)
-    assert_refused(rel_services, before, frame, "INVALID_SUBSCRIBE_TOKEN")
+    before = snapshot(rel_stack)
+    _, frame = ws(rel_stack, "subscribe", subscribe_frame(token), cid=CONNECTION_ID)
+    assert_refused(rel_stack, before, frame, "INVALID_SUBSCRIBE_TOKEN")
 
 
 def test_a_jti_used_at_connect_is_refused_by_umd_update(
-    rel_services: Services, kit: TokenKit, member: Any
+    rel_stack: Stack, kit: TokenKit, member: Any
 ) -> None:
     # GIVEN a multi-scope single-use token whose first use was the connect
     payload = kit.good("umd", singleUse=True, jti="multi", umdUpdate=True, umd=1)
     token = kit.rs256(payload)
     assert (
-        rel_services.verifier.consume(
-            rel_services.verifier.verify(token, scope="umd", connection_id=CONNECTION_ID)
+        rel_stack.verifier.consume(
+            rel_stack.verifier.verify(token, scope="umd", connection_id=CONNECTION_ID)
         )
         is None
     )
-    before = snapshot(rel_services)
+    before = snapshot(rel_stack)
     # WHEN it is presented again anywhere
-    _, frame = ws(rel_services, "umd_update", umd_frame(token), cid=CONNECTION_ID)
+    _, frame = ws(rel_stack, "umd_update", umd_frame(token), cid=CONNECTION_ID)
     # THEN it is refused as a token defect
-    assert_refused(rel_services, before, frame, "INVALID_UMD_TOKEN")
-    assert [item["pk"] for item in table_items(rel_services)].count("jti#multi") == 1
+    assert_refused(rel_stack, before, frame, "INVALID_UMD_TOKEN")
+    assert [item["pk"] for item in table_items(rel_stack)].count("jti#multi") == 1

@@ -1,4 +1,4 @@
-"""Helpers for the channel tests: a moto table, Services on fakes, connections with grants."""
+"""Helpers for the channel tests: a moto table, Stack on fakes, connections with grants."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from moto import mock_aws
 
 from opensock.config import load_settings
 from opensock.domain.model import Connection
-from opensock.wiring import Services
 from tests.support.env import TEST_ENV
 from tests.support.fakes import FakeConnections, FakePublisher, FrozenClock
+from tests.support.stack import Stack
 
 
 def create_table(name: str) -> None:
@@ -63,23 +63,26 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def channel_services(clock: FrozenClock) -> Iterator[Services]:
-    """Services on moto (table), with fake gateway, pub/sub and scheduler."""
+def channel_stack(clock: FrozenClock) -> Iterator[Stack]:
+    """Stack on moto (table), with fake gateway, pub/sub and scheduler."""
     from opensock.adapters.dynamodb.client import dynamodb_client
 
     dynamodb_client.cache_clear()
     with mock_aws():
         create_table(TEST_ENV["TABLE_NAME"])
-        services = Services(load_settings(), clock=clock, sleep=lambda _: None)
-        services.gateway = FakeConnections()  # type: ignore[assignment]
-        services.pubsub = FakePublisher()  # type: ignore[assignment]
-        services.scheduler = FakeScheduler()
-        yield services
+        yield Stack(
+            load_settings(),
+            clock=clock,
+            sleep=lambda _: None,
+            gateway=FakeConnections(),
+            pubsub=FakePublisher(),
+            scheduler=FakeScheduler(),
+        )
     dynamodb_client.cache_clear()
 
 
 def open_connection(
-    services: Services,
+    stack: Stack,
     connection_id: str,
     grants: dict[str, Any] | None = None,
     *,
@@ -92,22 +95,22 @@ def open_connection(
         umd=umd,
         grants=grants or {},
         secret=f"secret-{connection_id}",
-        connected_at=services.clock(),
-        expires_at=int(services.clock()) + 7200,
+        connected_at=stack.clock(),
+        expires_at=int(stack.clock()) + 7200,
         source_ip="203.0.113.9",
         user_agent="pytest",
     )
-    services.connections.put(connection)
+    stack.connections.put(connection)
     return connection
 
 
-def gateway(services: Services) -> FakeConnections:
-    fake: FakeConnections = services.gateway  # type: ignore[assignment]
+def gateway(stack: Stack) -> FakeConnections:
+    fake: FakeConnections = stack.gateway  # type: ignore[assignment]
     return fake
 
 
-def pubsub(services: Services) -> FakePublisher:
-    fake: FakePublisher = services.pubsub  # type: ignore[assignment]
+def pubsub(stack: Stack) -> FakePublisher:
+    fake: FakePublisher = stack.pubsub  # type: ignore[assignment]
     return fake
 
 
@@ -131,8 +134,8 @@ class RequestCounter:
         return counts
 
 
-def count_dynamodb(services: Services) -> RequestCounter:
+def count_dynamodb(stack: Stack) -> RequestCounter:
     from opensock.adapters.dynamodb.client import dynamodb_client
 
-    del services
+    del stack
     return RequestCounter().attach(dynamodb_client())

@@ -82,7 +82,7 @@ class RecordingObservers:
         """Runs once, before the next frame lands: another writer can overtake it there."""
         self._lock = threading.Lock()
 
-    def deliver(self, channel: str, key: str, frame: dict[str, Any]) -> int:
+    def deliver_to_observers(self, channel: str, key: str, frame: dict[str, Any]) -> int:
         if not self.observers:
             return 0
         hook, self.before_deliver = self.before_deliver, None
@@ -96,7 +96,7 @@ class RecordingObservers:
         return [frame["data"] for frame in self.frames]
 
 
-# --- handler-level helpers (moto-backed Services) --------------------------------------------
+# --- handler-level helpers (moto-backed Stack) --------------------------------------------
 
 
 class FakeScheduler:
@@ -111,7 +111,7 @@ class FakeScheduler:
 
 
 def open_connection(
-    services: Any,
+    stack: Any,
     connection_id: str,
     channels: dict[str, Any],
     *,
@@ -121,7 +121,7 @@ def open_connection(
     """Persist a connection whose connect token granted `channels` (wire form)."""
     from opensock.domain.model import Connection
 
-    now = services.clock()
+    now = stack.clock()
     connection = Connection(
         connection_id=connection_id,
         uid=uid,
@@ -133,12 +133,12 @@ def open_connection(
         source_ip="203.0.113.9",
         user_agent="pytest",
     )
-    services.connections.put(connection)
+    stack.connections.put(connection)
     return connection
 
 
 def subscribe(
-    services: Any, connection: Any, channel: str, token: dict[str, Any] | None = None
+    stack: Any, connection: Any, channel: str, token: dict[str, Any] | None = None
 ) -> Any:
     """Persist a subscription of `connection` to `channel` (no frames: the channels feature's)."""
     from opensock.domain.auth.permissions import Permissions
@@ -150,10 +150,10 @@ def subscribe(
         connection_id=connection.connection_id,
         uid=connection.uid,
         umd=connection.umd,
-        created_at=services.clock(),
+        created_at=stack.clock(),
         expires_at=connection.expires_at,
         connect_grants=layers["connect"],
         token_grants=layers["subscribe"],
     )
-    services.subscriptions.put(subscription)
+    stack.subscriptions.put(subscription)
     return subscription

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from opensock.app.user_metadata_access import check_channel_update, check_connection_update
 from opensock.domain.auth.claims import Claims
+from opensock.domain.user_metadata import check_channel_update, check_connection_update
 from opensock.errors import UmdUpdatePermissionDeniedError
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from opensock.app.user_metadata_announce import same_json
 from opensock.domain.model import Member, Subscription
 from opensock.domain.presence import MemberState
-from opensock.domain.user_metadata import check_capacity, plan_update
+from opensock.domain.user_metadata import check_capacity, plan_update, same_json
 from opensock.errors import PresenceCapacityReachedError
 
 NOW = 1_000.0

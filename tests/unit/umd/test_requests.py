@@ -6,8 +6,26 @@ from typing import Any
 
 import pytest
 
-from opensock.edge.user_metadata_requests import UmdUpdateRequest, parse_frame, parse_http_body
+from opensock.domain.requests import (
+    UserMetadataUpdateFrame,
+    UserMetadataUpdateRequest,
+    parse_body,
+)
 from opensock.errors import InvalidChannelNameError, InvalidMessageError
+
+
+def UmdUpdateRequest(token: str, channel: str | None = None) -> tuple[str, str | None]:
+    return (token, channel)
+
+
+def parse_frame(body: Any) -> tuple[str, str | None]:
+    parsed = parse_body(UserMetadataUpdateFrame, body)
+    return (parsed.token, parsed.channel)
+
+
+def parse_http_body(body: Any) -> tuple[str, str | None]:
+    parsed = parse_body(UserMetadataUpdateRequest, body)
+    return (parsed.token, parsed.channel)
 
 
 @pytest.mark.parametrize(
@@ -21,7 +39,7 @@ from opensock.errors import InvalidChannelNameError, InvalidMessageError
         ({"channel": None, "data": {"token": "t", "x": 1}, "other": 2}, UmdUpdateRequest("t")),
     ],
 )
-def test_parse_frame(body: dict[str, Any], expected: UmdUpdateRequest) -> None:
+def test_parse_frame(body: dict[str, Any], expected: tuple[str, str | None]) -> None:
     assert parse_frame(body) == expected
 
 

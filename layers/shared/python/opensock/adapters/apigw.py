@@ -6,23 +6,12 @@ settings, and `GoneException` turned into `ConnectionGoneError`.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from opensock.errors import ConnectionGoneError
 from opensock.jsoncodec import JsonValue, dumps
 
 GONE_CODES = frozenset({"GoneException"})
-
-
-class ConnectionGateway(Protocol):
-    def post(self, connection_id: str, frame: JsonValue) -> None:
-        """Send one JSON frame; raises ConnectionGoneError when the connection is gone."""
-
-    def close(self, connection_id: str) -> None:
-        """Force-close a connection (no error if it is already gone)."""
-
-    def is_connected(self, connection_id: str) -> bool:
-        """Ask the management API (GET @connections/{id}); False only on `GoneException`."""
 
 
 class ApiGatewayConnections:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from opensock.jsoncodec import dumps
-
-
-class FunctionInvoker(Protocol):
-    def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None: ...
 
 
 class LambdaInvoker:

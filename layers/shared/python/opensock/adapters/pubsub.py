@@ -1,4 +1,4 @@
-"""EventPublisher: sends pub/sub envelopes to SNS and/or EventBridge, in batches of ten.
+"""The EventPublisher port over SNS and EventBridge: pub/sub envelopes in batches of ten.
 
 A pub/sub failure never fails the client's operation: failed entries are retried once, then
 logged and counted (`PubSubFailed`).
@@ -7,20 +7,13 @@ logged and counted (`PubSubFailed`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from opensock.domain.envelopes import SOURCE, PubSubEvent
 from opensock.jsoncodec import dumps
 from opensock.observability import count, logger
 
 BATCH = 10
-
-
-class EventPublisher(Protocol):
-    @property
-    def enabled(self) -> bool: ...
-
-    def emit(self, events: Sequence[PubSubEvent]) -> None: ...
 
 
 def _chunks(items: Sequence[PubSubEvent]) -> list[Sequence[PubSubEvent]]:

@@ -1,4 +1,6 @@
-"""Delivery: read the recipients once, post concurrently, hand gone connections to a pruner.
+"""Fan-out: deliver one frame to a channel's subscribers (PROTOCOL §18).
+
+Read the recipients once, post concurrently, hand gone connections to a pruner.
 
 Posts run on a thread pool as wide as a batch (capped at `MAX_POST_WORKERS`), so a batch is
 one round of posts: they wait on the network, and the function is billed while it waits. One
@@ -13,33 +15,23 @@ from __future__ import annotations
 import math
 import random
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any
 
-from opensock.adapters.apigw import ConnectionGateway
-from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
+from opensock.domain.auth.permissions import Permissions
+from opensock.domain.fanout_jobs import Audience, FanoutBatch, FanoutJob
 from opensock.domain.frames import Frame
-from opensock.domain.model import Subscription
 from opensock.errors import ConnectionGoneError
-from opensock.jsoncodec import dumps
+from opensock.jsoncodec import dumps, loads
 from opensock.observability import count, logger
+from opensock.ports import ConnectionGateway, FanoutQueue, SubscriptionRepository
 
 GoneHandler = Callable[[list[str]], int]
 MAX_POST_WORKERS = 250
 """Post threads per invocation; the management client's connection pool is as large
 (`gateway/connections.py`), so no thread waits for a connection."""
-
-
-class RecipientSource(Protocol):
-    def recipient_ids(self, channel: str) -> list[str]: ...
-
-    def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
-
-
-class FanoutQueue(Protocol):
-    def send(self, batches: Sequence[FanoutBatch]) -> None: ...
 
 
 @dataclass
@@ -56,7 +48,7 @@ class Fanout:
     def __init__(
         self,
         gateway: ConnectionGateway,
-        subscriptions: RecipientSource,
+        subscriptions: SubscriptionRepository,
         queue: FanoutQueue | None = None,
         *,
         batch_size: int = 250,
@@ -88,10 +80,29 @@ class Fanout:
         self._prune(report)
         return report
 
+    def deliver_records(self, event: dict[str, Any]) -> FanoutReport:
+        """FanoutFunction: post each SQS lane (records of one FIFO group arrive in order)."""
+        total = FanoutReport()
+        for record in event.get("Records", []):
+            report = self.deliver_batch(FanoutBatch.from_json(loads(record["body"])))
+            total.recipients += report.recipients
+            total.posted += report.posted
+            total.failed += report.failed
+            total.pruned += report.pruned
+            total.gone.extend(report.gone)
+            total.batches += 1
+        count("FanoutDelivered", total.posted)
+        if total.failed:
+            count("FanoutFailed", total.failed)
+        return total
+
+    def deliver_to_observers(self, channel: str, key: str, frame: Frame) -> int:
+        """Subscribers whose permissions `observe` the key (the storage `ObserverDelivery`)."""
+        job = FanoutJob(channel, frame, audience=Audience.observers(key))
+        return self.deliver(job).recipients
+
     def recipients(self, job: FanoutJob) -> list[str]:
         if job.audience.kind == "observers":
-            from opensock.domain.auth.permissions import Permissions  # storage fan-outs only
-
             key = job.audience.key or ""
             ids = [
                 sub.connection_id
@@ -146,6 +157,10 @@ class Fanout:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="fanout")
         return self._pool
+
+    def prune_with(self, on_gone: GoneHandler) -> None:
+        """Set the pruner of gone connections (wiring: it needs this Fanout itself)."""
+        self.on_gone = on_gone
 
     def _prune(self, report: FanoutReport) -> None:
         if report.gone and self.on_gone is not None:

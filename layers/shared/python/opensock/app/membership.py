@@ -11,17 +11,22 @@ leaving many channels (disconnect) can emit them in batches.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from opensock.app.fanout import Fanout
+from opensock.clock import Clock
 from opensock.domain import channel_events, frames, presence
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.fanout_jobs import FanoutJob
+from opensock.domain.frames import Frame
 from opensock.domain.model import Member, Subscription
 from opensock.domain.names import is_presence
 from opensock.errors import ConflictError
-
-if TYPE_CHECKING:
-    from opensock.wiring import Services
+from opensock.ports import (
+    ChannelMetaRepository,
+    EventPublisher,
+    MemberRepository,
+    SubscriptionRepository,
+)
 
 MAX_ATTEMPTS = 12
 
@@ -36,78 +41,96 @@ class MembershipChange:
     """Presence: the member list after the change."""
 
 
-def _count_after(sub: Subscription, services: Services) -> int | None:
-    if sub.omit_from_count or not services.pubsub.enabled:
-        return None
-    return services.channel_meta.subscriptions_count(sub.channel, consistent=True)
+class Membership:
+    def __init__(
+        self,
+        subscriptions: SubscriptionRepository,
+        members: MemberRepository,
+        channel_meta: ChannelMetaRepository,
+        fanout: Fanout,
+        publisher: EventPublisher,
+        clock: Clock,
+    ) -> None:
+        self._subscriptions = subscriptions
+        self._members = members
+        self._channel_meta = channel_meta
+        self._fanout = fanout
+        self._publisher = publisher
+        self._clock = clock
 
+    def join(self, sub: Subscription, *, record: bool = True) -> MembershipChange:
+        """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
 
-def join(sub: Subscription, services: Services, *, record: bool = True) -> MembershipChange:
-    """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
-
-    The write is one transaction that also checks the connection is live: ConnectionGoneError
-    means `$disconnect` ran first and nothing was written. With `record` it also adds the
-    channel to the connection item's `channels` set, which `$disconnect` cleans up from.
-    """
-    if not is_presence(sub.channel):
+        The write is one transaction that also checks the connection is live:
+        ConnectionGoneError means `$disconnect` ran first and nothing was written. With
+        `record` it also adds the channel to the connection item's `channels` set, which
+        `$disconnect` cleans up from.
+        """
+        if not is_presence(sub.channel):
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    self._subscriptions.join(sub, record=record)
+                except ConflictError:
+                    continue
+                return MembershipChange(sub, self._count_after(sub))
+            raise ConflictError("channel too busy")
         for _ in range(MAX_ATTEMPTS):
+            states = self._members.members(sub.channel)
+            now = self._clock()
+            change = presence.join_change(presence.find(states, sub.uid), sub, now)
             try:
-                services.subscriptions.join(sub, record=record)
+                self._members.join(sub, change, now, record=record)
             except ConflictError:
                 continue
-            return MembershipChange(sub, _count_after(sub, services))
-        raise ConflictError("channel too busy")
-    for _ in range(MAX_ATTEMPTS):
-        states = services.presence.members(sub.channel)
-        now = services.clock()
-        change = presence.join_change(presence.find(states, sub.uid), sub, now)
-        try:
-            services.presence.join(sub, change, now, record=record)
-        except ConflictError:
-            continue
-        members = presence.members_after(states, change)
-        return MembershipChange(sub, _count_after(sub, services), change, members)
-    raise ConflictError("presence channel too busy")
+            members = presence.members_after(states, change)
+            return MembershipChange(sub, self._count_after(sub), change, members)
+        raise ConflictError("presence channel too busy")
 
-
-def leave(sub: Subscription, services: Services) -> MembershipChange | None:
-    """Remove the subscription; None if it was already gone."""
-    if not is_presence(sub.channel):
-        if services.subscriptions.delete(sub.channel, sub.connection_id) is None:
-            return None
-        if sub.omit_from_count:
-            return MembershipChange(sub)
-        return MembershipChange(sub, services.channel_meta.add_subscriptions(sub.channel, -1))
-    for _ in range(MAX_ATTEMPTS):
-        states = services.presence.members(sub.channel)
-        change = presence.leave_change(presence.find(states, sub.uid), sub.connection_id)
-        try:
-            if not services.presence.leave(sub, change):
+    def leave(self, sub: Subscription) -> MembershipChange | None:
+        """Remove the subscription; None if it was already gone."""
+        if not is_presence(sub.channel):
+            if self._subscriptions.delete(sub.channel, sub.connection_id) is None:
                 return None
-        except ConflictError:
-            continue
-        members = presence.members_after(states, change)
-        return MembershipChange(sub, _count_after(sub, services), change, members)
-    raise ConflictError("presence channel too busy")
+            if sub.omit_from_count:
+                return MembershipChange(sub)
+            return MembershipChange(sub, self._channel_meta.add_subscriptions(sub.channel, -1))
+        for _ in range(MAX_ATTEMPTS):
+            states = self._members.members(sub.channel)
+            change = presence.leave_change(presence.find(states, sub.uid), sub.connection_id)
+            try:
+                if not self._members.leave(sub, change):
+                    return None
+            except ConflictError:
+                continue
+            members = presence.members_after(states, change)
+            return MembershipChange(sub, self._count_after(sub), change, members)
+        raise ConflictError("presence channel too busy")
 
+    def announce(self, change: MembershipChange, *, joined: bool) -> list[PubSubEvent]:
+        """Member frames to the other subscribers; returns the pub/sub events to emit."""
+        sub = change.sub
+        kind = "hotsock.subscribed" if joined else "hotsock.unsubscribed"
+        events = [channel_events.subscription_event(kind, sub)]
+        if change.count is not None:
+            events.append(channel_events.channel_updated(sub.channel, change.count))
+        event = change.member.event if change.member else None
+        if change.member is not None and event is not None and change.members is not None:
+            member = change.member.member
+            frame = frames.member_event(event, sub.channel, member, change.members)
+            exclude = sub.connection_id if joined else None
+            self._fanout.deliver(FanoutJob(sub.channel, frame, exclude_connection_id=exclude))
+            events.append(channel_events.member_event(event, sub.channel, member, change.members))
+        return events
 
-def announce(change: MembershipChange, services: Services, *, joined: bool) -> list[PubSubEvent]:
-    """Member frames to the other subscribers; returns the pub/sub events to emit."""
-    sub = change.sub
-    kind = "hotsock.subscribed" if joined else "hotsock.unsubscribed"
-    events = [channel_events.subscription_event(kind, sub)]
-    if change.count is not None:
-        events.append(channel_events.channel_updated(sub.channel, change.count))
-    event = change.member.event if change.member else None
-    if change.member is not None and event is not None and change.members is not None:
-        member = change.member.member
-        frame = frames.member_event(event, sub.channel, member, change.members)
-        exclude = sub.connection_id if joined else None
-        services.fanout.deliver(FanoutJob(sub.channel, frame, exclude_connection_id=exclude))
-        events.append(channel_events.member_event(event, sub.channel, member, change.members))
-    return events
+    def deliver(self, channel: str, frame: Frame) -> None:
+        """A frame to every subscriber of the channel (member updates)."""
+        self._fanout.deliver(FanoutJob(channel, frame))
 
+    def emit(self, events: list[PubSubEvent]) -> None:
+        if events and self._publisher.enabled:
+            self._publisher.emit(events)
 
-def emit(events: list[PubSubEvent], services: Services) -> None:
-    if events and services.pubsub.enabled:
-        services.pubsub.emit(events)
+    def _count_after(self, sub: Subscription) -> int | None:
+        if sub.omit_from_count or not self._publisher.enabled:
+            return None
+        return self._channel_meta.subscriptions_count(sub.channel, consistent=True)

@@ -2,35 +2,55 @@
 
 Checks run before anything is accepted: names and sizes, then (clients) the §5.6
 publish/broadcast matrix and `scheduleBefore`. A scheduled publish is captured as an
-`Outgoing` in a one-time schedule; otherwise it is delivered now.
+`Outgoing` in a one-time schedule; otherwise it is delivered now. At fire time (§14.3) the
+captured message is delivered without re-checks. EventBridge Scheduler and asynchronous Lambda
+invocations deliver at least once, so each schedule carries a `scheduleId`; its first firing
+claims it, a repeat is dropped, and a firing that fails releases its claim, so the retry still
+delivers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from opensock import registry
+from opensock.app.fanout import Fanout, FanoutReport
+from opensock.app.storage import ChannelStorage
 from opensock.app.subscriptions import permissions_for
-from opensock.domain.messages import Outgoing, deliver, new_message_id, origin_to_json
+from opensock.clock import Clock
+from opensock.domain.auth.grants import is_valid_channel_name
+from opensock.domain.auth.permissions import Permissions
+from opensock.domain.channel_events import message_published
+from opensock.domain.fanout_jobs import FanoutJob
+from opensock.domain.messages import Outgoing, new_message_id
 from opensock.domain.model import Connection, Origin, Subscription
 from opensock.domain.names import check_channel, check_data, check_event
-from opensock.domain.schedule import parse_at
-from opensock.edge.requests import ClientPublishRequest, ServerPublishRequest, parse_body
+from opensock.domain.requests import ClientPublishRequest, ServerPublishRequest, parse_body
+from opensock.domain.schedule import check_schedule_before, parse_at
+from opensock.domain.storage_access import SubscriptionLookup
 from opensock.errors import (
     InvalidMessageError,
     InvalidStoreError,
     NotSubscribedError,
     PublishPermissionDeniedError,
-    SchedulePermissionDeniedError,
 )
 from opensock.observability import count
-
-if TYPE_CHECKING:
-    from opensock.adapters.dynamodb.client_reads import ClientReads
-    from opensock.wiring import Services
+from opensock.ports import (
+    ClientReader,
+    ConnectionRepository,
+    DedupRepository,
+    EventPublisher,
+    Scheduler,
+    SubscriptionRepository,
+)
 
 MAX_STORE_SECONDS = 3_155_695_200
+DEDUP_WINDOW_SECONDS = 300
+REPEAT_WINDOW_SECONDS = 86_400
+"""Scheduler retries for up to 24 h by default; a firing is remembered that long."""
+STORAGE_SET_EVENT = "hotsock.channelStorageSet"
 
 
 @dataclass(frozen=True)
@@ -49,39 +69,6 @@ class PublishResult:
         return body
 
 
-def _target(
-    connection: Connection, requested: str, services: Services, reads: ClientReads | None
-) -> tuple[str, Subscription | None]:
-    """The real channel and the connection's subscription to it (aliases resolved)."""
-    subscriptions = reads.subscriptions(services.subscriptions) if reads else services.subscriptions
-    channel, _ = permissions_for(connection).resolve_channel(requested)
-    sub = subscriptions.get(channel, connection.connection_id)
-    if sub is None and channel == requested and requested not in connection.grants:
-        aliased = subscriptions.find_by_alias(connection.connection_id, requested)
-        if aliased is not None:
-            return aliased.channel, aliased
-    return channel, sub
-
-
-def _launch(
-    outgoing: Outgoing, request: Any, origin: Origin, services: Services, at: Any
-) -> PublishResult:
-    result = PublishResult(outgoing.channel, outgoing.event, outgoing.message_id)
-    if at is None:
-        deliver(outgoing, origin, services)
-        return result
-    payload = {
-        "kind": "publish",
-        "request": outgoing.to_json(),
-        "origin": origin_to_json(origin),
-        "scheduleId": new_message_id(),  # lets a repeated firing be recognised (at-least-once)
-    }
-    timezone = request.schedule_expression_timezone or "UTC"
-    arn = services.scheduler.schedule(at, timezone, payload)
-    count("PublishScheduled")
-    return PublishResult(outgoing.channel, outgoing.event, outgoing.message_id, arn)
-
-
 def _sender_origin(connection: Connection, origin: Origin) -> Origin:
     """WebSocket publishes report the connection's IP and User-Agent from connect (S §5.7):
     message events carry no headers."""
@@ -94,79 +81,172 @@ def _sender_origin(connection: Connection, origin: Origin) -> Origin:
     )
 
 
-def client_publish(
-    connection: Connection,
-    body: Any,
-    origin: Origin,
-    services: Services,
-    *,
-    http: bool = False,
-    reads: ClientReads | None = None,
-) -> PublishResult:
-    """`reads`: the connection and its subscription, if the caller read them in one batch."""
-    origin = _sender_origin(connection, origin)
-    request = parse_body(ClientPublishRequest, body)
-    check_event(request.event)
-    check_channel(request.channel)
-    check_data(request.data)
-    channel, sub = _target(connection, request.channel, services, reads)
-    perms = permissions_for(connection)
-    if sub is not None:
-        from opensock.domain.auth.permissions import Permissions
-
-        perms = Permissions.from_entries(connection.grants, sub.token_grants)
-    grant = perms.publish_grant(channel, request.event, subscribed=sub is not None)
-    if not grant.allowed:
-        if http and perms.can_publish(channel, request.event, subscribed=True):
-            raise NotSubscribedError()
-        raise PublishPermissionDeniedError()
-    at = None
-    if request.schedule_expression is not None:
-        now = services.clock()
-        at = parse_at(request.schedule_expression, request.schedule_expression_timezone, now)
-        limit = grant.schedule_before
-        if limit is None or limit <= now or at.timestamp() > limit:
-            raise SchedulePermissionDeniedError()
-    eager = http and request.eager_id_generation
-    outgoing = Outgoing(
-        channel=channel,
-        event=request.event,
-        data=request.data,
-        meta=sub.identity if sub is not None else connection.identity,
-        exclude_connection_id=None if grant.echo else connection.connection_id,
-        emit_pub_sub_event=grant.emit_pub_sub_event,
-        message_id=new_message_id() if eager else None,
-    )
-    return _launch(outgoing, request, origin, services, at)
-
-
 def _check_store(store: int | None) -> None:
     if store is not None and store != -1 and not 0 <= store <= MAX_STORE_SECONDS:
         raise InvalidStoreError("store must be -1, 0 or 1..3155695200")
 
 
-def server_publish(payload: Any, origin: Origin, services: Services) -> PublishResult | Any:
-    """SERVER-API §2.3: validate, then schedule or deliver; special events are delegated."""
-    if not isinstance(payload, dict):
-        raise InvalidMessageError("payload must be a JSON object")
-    special = registry.SERVER_PUBLISH_EVENTS.get(str(payload.get("event")))
-    if special is not None:
-        return registry.load(special)(payload, origin, services)
-    request = parse_body(ServerPublishRequest, payload)
-    check_channel(request.channel)
-    check_event(request.event)
-    check_data(request.data)
-    _check_store(request.store)
-    at = None
-    if request.schedule_expression is not None:
-        tz = request.schedule_expression_timezone
-        at = parse_at(request.schedule_expression, tz, services.clock())
-    outgoing = Outgoing(
-        channel=request.channel,
-        event=request.event,
-        data=request.data,
-        emit_pub_sub_event=request.emit_pub_sub_event,
-        message_id=new_message_id() if request.eager_id_generation else None,
-        deduplication_id=request.deduplication_id or None,
-    )
-    return _launch(outgoing, request, origin, services, at)
+class Publishing:
+    def __init__(
+        self,
+        connections: ConnectionRepository,
+        subscriptions: SubscriptionRepository,
+        reader: ClientReader,
+        fanout: Fanout,
+        dedup: DedupRepository,
+        scheduler: Scheduler,
+        publisher: EventPublisher,
+        storage: ChannelStorage,
+        clock: Clock,
+    ) -> None:
+        self._connections = connections
+        self._subscriptions = subscriptions
+        self._reader = reader
+        self._fanout = fanout
+        self._dedup = dedup
+        self._scheduler = scheduler
+        self._publisher = publisher
+        self._storage = storage
+        self._clock = clock
+
+    def publish_from_socket(self, connection_id: str, body: Any, origin: Origin) -> None:
+        """A client publish over the WebSocket (§7.3): fire-and-forget."""
+        channel = body.get("channel") if isinstance(body, dict) else None
+        lookup: SubscriptionLookup = self._subscriptions
+        if isinstance(channel, str) and is_valid_channel_name(channel):
+            reads = self._reader.read(connection_id, channel)  # connection + subscription
+            connection, lookup = reads.connection, reads.subscriptions(self._subscriptions)
+        else:  # the publish is refused after this read anyway
+            connection = self._connections.get(connection_id)
+        if connection is None:
+            raise PublishPermissionDeniedError("connection is not open")
+        self._client_publish(connection, body, origin, lookup, http=False)
+
+    def publish(self, connection: Connection, body: Any, origin: Origin) -> PublishResult:
+        """`connection/publishMessage` (S §4.4)."""
+        return self._client_publish(connection, body, origin, self._subscriptions, http=True)
+
+    def server_publish(self, payload: Any, origin: Origin) -> dict[str, Any]:
+        """SERVER-API §2.3: validate, then schedule or deliver; the response body."""
+        if not isinstance(payload, dict):
+            raise InvalidMessageError("payload must be a JSON object")
+        if payload.get("event") == STORAGE_SET_EVENT:
+            return self._storage.server_set(payload, origin)
+        request = parse_body(ServerPublishRequest, payload)
+        check_channel(request.channel)
+        check_event(request.event)
+        check_data(request.data)
+        _check_store(request.store)
+        at = None
+        if request.schedule_expression is not None:
+            tz = request.schedule_expression_timezone
+            at = parse_at(request.schedule_expression, tz, self._clock())
+        outgoing = Outgoing(
+            channel=request.channel,
+            event=request.event,
+            data=request.data,
+            emit_pub_sub_event=request.emit_pub_sub_event,
+            message_id=new_message_id() if request.eager_id_generation else None,
+            deduplication_id=request.deduplication_id or None,
+        )
+        timezone = request.schedule_expression_timezone
+        return self._launch(outgoing, origin, at, timezone).to_json()
+
+    def run_scheduled(self, payload: Mapping[str, Any]) -> None:
+        """ScheduledFunction, kind `publish`: the captured message, delivered once."""
+        marker = f"schedule#{payload['scheduleId']}" if payload.get("scheduleId") else None
+        if marker and not self._dedup.claim(marker, REPEAT_WINDOW_SECONDS):
+            count("ScheduledRepeatDropped")
+            return
+        outgoing = Outgoing.from_json(payload["request"])
+        origin = Origin.from_metadata(payload.get("origin") or {})
+        try:
+            self.deliver(outgoing, origin)
+        except Exception:
+            if marker:
+                self._dedup.release(marker)
+            raise
+
+    def deliver(self, outgoing: Outgoing, origin: Origin) -> FanoutReport | None:
+        """Assign the id, fan out, emit `messagePublished`; None when dropped as a duplicate."""
+        dedup = outgoing.deduplication_id
+        if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
+            count("PublishDeduplicated")
+            return None
+        frame = outgoing.frame(outgoing.message_id or new_message_id())
+        exclude = outgoing.exclude_connection_id
+        report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
+        count("MessagePublished")
+        if outgoing.emit_pub_sub_event and self._publisher.enabled:
+            self._publisher.emit([message_published(frame, origin)])
+        return report
+
+    def _client_publish(
+        self,
+        connection: Connection,
+        body: Any,
+        origin: Origin,
+        lookup: SubscriptionLookup,
+        *,
+        http: bool,
+    ) -> PublishResult:
+        origin = _sender_origin(connection, origin)
+        request = parse_body(ClientPublishRequest, body)
+        check_event(request.event)
+        check_channel(request.channel)
+        check_data(request.data)
+        channel, sub = _target(connection, request.channel, lookup)
+        perms = permissions_for(connection)
+        if sub is not None:
+            perms = Permissions.from_entries(connection.grants, sub.token_grants)
+        grant = perms.publish_grant(channel, request.event, subscribed=sub is not None)
+        if not grant.allowed:
+            if http and perms.can_publish(channel, request.event, subscribed=True):
+                raise NotSubscribedError()
+            raise PublishPermissionDeniedError()
+        at = None
+        if request.schedule_expression is not None:
+            now = self._clock()
+            at = parse_at(request.schedule_expression, request.schedule_expression_timezone, now)
+            check_schedule_before(at, grant.schedule_before, now)
+        eager = http and request.eager_id_generation
+        outgoing = Outgoing(
+            channel=channel,
+            event=request.event,
+            data=request.data,
+            meta=sub.identity if sub is not None else connection.identity,
+            exclude_connection_id=None if grant.echo else connection.connection_id,
+            emit_pub_sub_event=grant.emit_pub_sub_event,
+            message_id=new_message_id() if eager else None,
+        )
+        return self._launch(outgoing, origin, at, request.schedule_expression_timezone)
+
+    def _launch(
+        self, outgoing: Outgoing, origin: Origin, at: datetime | None, timezone: str | None
+    ) -> PublishResult:
+        result = PublishResult(outgoing.channel, outgoing.event, outgoing.message_id)
+        if at is None:
+            self.deliver(outgoing, origin)
+            return result
+        payload = {
+            "kind": "publish",
+            "request": outgoing.to_json(),
+            "origin": origin.to_json(),
+            "scheduleId": new_message_id(),  # lets a repeated firing be recognised
+        }
+        arn = self._scheduler.schedule(at, timezone or "UTC", payload)
+        count("PublishScheduled")
+        return replace(result, schedule_arn=arn)
+
+
+def _target(
+    connection: Connection, requested: str, lookup: SubscriptionLookup
+) -> tuple[str, Subscription | None]:
+    """The real channel and the connection's subscription to it (aliases resolved)."""
+    channel, _ = permissions_for(connection).resolve_channel(requested)
+    sub = lookup.get(channel, connection.connection_id)
+    if sub is None and channel == requested and requested not in connection.grants:
+        aliased = lookup.find_by_alias(connection.connection_id, requested)
+        if aliased is not None:
+            return aliased.channel, aliased
+    return channel, sub

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from opensock import registry
 from opensock.observability import count, logger
 
-if TYPE_CHECKING:
-    from opensock.wiring import Services
+ScheduledRun = Callable[[Mapping[str, Any]], None]
 
 
-def run_scheduled(payload: dict[str, Any], services: Services) -> bool:
-    """Run the payload's kind; an unknown kind is logged and dropped (never retried)."""
-    path = registry.SCHEDULED_KINDS.get(str(payload.get("kind")))
-    if path is None:
-        logger.error("unknown scheduled kind", extra={"kind": str(payload.get("kind"))[:64]})
-        count("ScheduledDropped")
-        return False
-    registry.load(path)(payload, services)
-    count("ScheduledRun")
-    return True
+class ScheduledJobs:
+    def __init__(self, kinds: Mapping[str, ScheduledRun]) -> None:
+        """`kinds`: payload kind -> what runs it (`publish`, `storageSet`)."""
+        self._kinds = dict(kinds)
+
+    def run(self, payload: Mapping[str, Any]) -> bool:
+        """Run the payload's kind; an unknown kind is logged and dropped (never retried)."""
+        run = self._kinds.get(str(payload.get("kind")))
+        if run is None:
+            logger.error("unknown scheduled kind", extra={"kind": str(payload.get("kind"))[:64]})
+            count("ScheduledDropped")
+            return False
+        run(payload)
+        count("ScheduledRun")
+        return True

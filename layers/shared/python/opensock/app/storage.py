@@ -1,31 +1,66 @@
-"""Client storage operations (WebSocket and Client HTTP API): permission checks, then the work.
+"""Channel storage (PROTOCOL §11): client reads and writes, server and scheduled writes,
+listings, the subscribe snapshot and TTL expiry events.
 
-Every refusal raises before anything is written (PROTOCOL §11.2, §11.6): `set` for writes,
-`scheduleBefore` for scheduled writes, `get` for reads. TTL and pub/sub come from the writer's
-own `store` and `emitPubSubEvent` directives.
+Client operations check permissions before anything is written (§11.2, §11.6): `set` for
+writes, `scheduleBefore` for scheduled writes, `get` for reads; TTL and pub/sub come from the
+writer's own `store` and `emitPubSubEvent` directives. Server writes (SERVER-API §2.5) need no
+permission: `meta` is `{"uid":null,"umd":null}` (Q-STOR-2), `store` defaults to -1 and `0` is
+refused. A scheduled write is captured whole when accepted and applied at fire time without
+re-checks (§14.3, Q-SCHED-2). Expiry is pub/sub only, never frames (§11.5).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from opensock.app.storage_schedules import check_schedule_before, resolve_schedule, schedule_write
+from opensock.app.storage_listing import list_entries, storage_snapshot_frames
+from opensock.app.storage_writes import StorageWriter
+from opensock.clock import Clock
 from opensock.domain import storage_frames as frames
-from opensock.domain.auth.permissions import StorageDirective
+from opensock.domain.auth.permissions import Permissions, StorageDirective
 from opensock.domain.frames import Frame
-from opensock.domain.model import Connection, Origin
-from opensock.domain.storage_access import ClientAccess, client_access
-from opensock.domain.storage_model import Outcome, StorageWrite
-from opensock.edge.storage_requests import GetRequest, ListRequest, SetRequest
-from opensock.errors import StorageGetPermissionDeniedError, StorageSetPermissionDeniedError
+from opensock.domain.model import Connection, Origin, Subscription
+from opensock.domain.requests import (
+    StorageGetRequest,
+    StorageListRequest,
+    StorageSetRequest,
+    parse_body,
+)
+from opensock.domain.schedule import check_schedule_before, parse_at
+from opensock.domain.storage_access import ClientAccess, SubscriptionLookup, client_access
+from opensock.domain.storage_events import storage_updated
+from opensock.domain.storage_model import (
+    SERVER_WRITER,
+    Outcome,
+    StorageEntry,
+    StorageWrite,
+    write_from_json,
+    write_to_json,
+)
+from opensock.domain.storage_values import FOREVER, validate_store
+from opensock.errors import (
+    InvalidMessageError,
+    InvalidStorageKeyError,
+    StorageGetPermissionDeniedError,
+    StorageSetPermissionDeniedError,
+    UnauthorizedError,
+)
 from opensock.observability import count
+from opensock.ports import (
+    ClientReader,
+    ConnectionGateway,
+    EventPublisher,
+    Scheduler,
+    StorageRepository,
+    StreamDecoder,
+    SubscriptionRepository,
+)
 
-if TYPE_CHECKING:
-    from opensock.adapters.dynamodb.client_reads import ClientReads
-    from opensock.wiring import Services
-
-MAX_PAGE = 100
+SET_EVENT = "hotsock.channelStorageSet"
+SCHEDULED_KIND = "storageSet"
 
 
 @dataclass(frozen=True)
@@ -34,79 +69,231 @@ class SetResult:
     outcome: Outcome | None = None
     schedule_arn: str | None = None
 
-
-def _access(
-    channel: str,
-    connection: Connection,
-    services: Services,
-    needs: tuple[str, StorageDirective] | None = None,
-    reads: ClientReads | None = None,
-) -> ClientAccess:
-    subscriptions = reads.subscriptions(services.subscriptions) if reads else services.subscriptions
-    return client_access(connection, channel, subscriptions, needs)
+    def to_json(self) -> dict[str, Any]:
+        """The HTTP and server-publish response body."""
+        body = {"channel": self.channel, "event": SET_EVENT}
+        if self.schedule_arn is not None:
+            body["scheduleArn"] = self.schedule_arn
+        return body
 
 
-def client_set(
-    request: SetRequest,
-    connection: Connection,
-    origin: Origin,
-    services: Services,
-    reads: ClientReads | None = None,
-) -> SetResult:
-    """`reads`: the connection's first reads, if the caller made them in one batch."""
-    at = resolve_schedule(request.schedule, services.clock())  # a 400 comes before a 403
-    access = _access(request.channel, connection, services, (request.key, "set"), reads)
-    channel, key = access.channel, request.key
-    if not access.can(key, "set"):
-        raise StorageSetPermissionDeniedError(channel=request.channel)
-    write = StorageWrite(
-        channel=channel,
-        key=key,
-        data=request.data,
-        writer=access.writer,
-        store=access.permissions.storage_store(channel, key) or -1,
-        emit=access.can(key, "emitPubSubEvent"),
-        origin=origin,
+def websocket_origin(request_id: str | None, connection: Connection) -> Origin:
+    """`client.websocket`, with the source IP and user agent seen at connect (SERVER-API §5.7)."""
+    return Origin(
+        trigger="client.websocket",
+        request_id=request_id,
+        connection_id=connection.connection_id,
+        source_ip=connection.source_ip,
+        user_agent=connection.user_agent,
     )
-    if at is not None and request.schedule is not None:
-        limit = access.permissions.storage_schedule_before(channel, key)
-        check_schedule_before(at, limit, services.clock(), request.channel)
-        return SetResult(
-            channel, schedule_arn=schedule_write(write, at, request.schedule, services)
+
+
+class ChannelStorage:
+    def __init__(
+        self,
+        entries: StorageRepository,
+        writer: StorageWriter,
+        subscriptions: SubscriptionRepository,
+        reader: ClientReader,
+        scheduler: Scheduler,
+        gateway: ConnectionGateway,
+        publisher: EventPublisher,
+        stream: StreamDecoder,
+        clock: Clock,
+    ) -> None:
+        self._entries = entries
+        self._stream = stream
+        self._writer = writer
+        self._subscriptions = subscriptions
+        self._reader = reader
+        self._scheduler = scheduler
+        self._gateway = gateway
+        self._publisher = publisher
+        self._clock = clock
+
+    # --- clients ------------------------------------------------------------------------------
+    def set_from_socket(
+        self, connection_id: str, request: StorageSetRequest, request_id: str | None
+    ) -> SetResult:
+        """`hotsock.channelStorageSet`: connection and subscription in one batch read."""
+        reads = self._reader.read(connection_id, request.channel)
+        if reads.connection is None:
+            raise UnauthorizedError("unknown connection")
+        origin = websocket_origin(request_id, reads.connection)
+        lookup = reads.subscriptions(self._subscriptions)
+        return self._client_set(request, reads.connection, origin, lookup)
+
+    def get_from_socket(self, connection_id: str, request: StorageGetRequest) -> Frame:
+        """`hotsock.channelStorageGet`: connection, subscription and entry in one batch read."""
+        reads = self._reader.read(connection_id, request.channel, request.key)
+        if reads.connection is None:
+            raise UnauthorizedError("unknown connection")
+        lookup = reads.subscriptions(self._subscriptions)
+        access = self._access(request.channel, reads.connection, lookup, (request.key, "get"))
+        if not access.can(request.key, "get"):
+            raise StorageGetPermissionDeniedError(channel=request.channel)
+        read, entry = reads.entry_of(access.channel, request.key)
+        if not read:
+            entry = self._entries.get(access.channel, request.key, self._clock())
+        count("ChannelStorageRead")
+        return frames.data(access.channel, request.key, entry)
+
+    def set(self, connection: Connection, request: StorageSetRequest, origin: Origin) -> SetResult:
+        """`connection/channelStorageSet` (S §4.6)."""
+        return self._client_set(request, connection, origin, self._subscriptions)
+
+    def get(self, connection: Connection, request: StorageGetRequest) -> Frame:
+        """`connection/channelStorageGet` (S §4.5)."""
+        access = self._access(
+            request.channel, connection, self._subscriptions, (request.key, "get")
         )
-    outcome = services.storage.apply(write)
-    count("ChannelStorageWritten" if outcome.changed else "ChannelStorageUnchanged")
-    return SetResult(channel, outcome=outcome)
+        if not access.can(request.key, "get"):
+            raise StorageGetPermissionDeniedError(channel=request.channel)
+        entry = self._entries.get(access.channel, request.key, self._clock())
+        count("ChannelStorageRead")
+        return frames.data(access.channel, request.key, entry)
 
+    def list(self, connection: Connection, request: StorageListRequest) -> dict[str, Any]:
+        """`connection/channelStorageList`: entries the caller may `get`, ≤ 100 per page."""
+        access = self._access(request.channel, connection, self._subscriptions)
+        items = list_entries(
+            self._entries,
+            access.channel,
+            self._clock(),
+            keys=request.keys,
+            after=request.after,
+            visible=lambda key: access.can(key, "get"),
+        )
+        count("ChannelStorageListed")
+        return {"items": items}
 
-def client_get(
-    request: GetRequest,
-    connection: Connection,
-    services: Services,
-    reads: ClientReads | None = None,
-) -> Frame:
-    access = _access(request.channel, connection, services, (request.key, "get"), reads)
-    if not access.can(request.key, "get"):
-        raise StorageGetPermissionDeniedError(channel=request.channel)
-    read, entry = reads.entry_of(access.channel, request.key) if reads else (False, None)
-    if not read:
-        entry = services.storage_entries.get(access.channel, request.key, services.clock())
-    count("ChannelStorageRead")
-    return frames.data(access.channel, request.key, entry)
+    def post_snapshot(self, subscription: Subscription) -> int:
+        """After `hotsock.subscribed`: every entry the new subscriber may observe (§11.4)."""
+        grants = Permissions.from_entries(subscription.connect_grants, subscription.token_grants)
+        channel = subscription.channel
+        snapshot = storage_snapshot_frames(self._entries, channel, grants, self._clock())
+        for frame in snapshot:
+            self._gateway.post(subscription.connection_id, frame)
+        return len(snapshot)
 
+    # --- the server ---------------------------------------------------------------------------
+    def server_set(self, payload: Mapping[str, Any], origin: Origin) -> dict[str, Any]:
+        """A server publish of `hotsock.channelStorageSet`; returns the publish response body."""
+        if payload.get("key") is None:
+            raise InvalidStorageKeyError("key is required for hotsock.channelStorageSet")
+        request = parse_body(StorageSetRequest, payload)
+        store = FOREVER if payload.get("store") is None else validate_store(payload["store"])
+        emit = payload.get("emitPubSubEvent", False)
+        if not isinstance(emit, bool):
+            raise InvalidMessageError("emitPubSubEvent must be a boolean")
+        write = StorageWrite(
+            channel=request.channel,
+            key=request.key,
+            data=request.data,
+            writer=SERVER_WRITER,
+            store=store,
+            emit=emit,
+            origin=origin,
+        )
+        at = self._fire_time(request)
+        return self._write(write, at, request.schedule_expression_timezone).to_json()
 
-def client_list(request: ListRequest, connection: Connection, services: Services) -> dict[str, Any]:
-    """`connection/channelStorageList`: entries the caller may `get`, ≤ 100 per page (Q-S4)."""
-    from opensock.app.storage_listing import list_entries
+    def list_all(
+        self, channel: str, keys: Sequence[str] | None, after: str | None
+    ) -> dict[str, Any]:
+        """Admin `GET /channels/{name}/storage`: every live entry, ≤ 100 ascending by key."""
+        items = list_entries(self._entries, channel, self._clock(), keys=keys, after=after)
+        count("ChannelStorageListed")
+        return {"items": items}
 
-    access = _access(request.channel, connection, services)
-    items = list_entries(
-        services.storage_entries,
-        access.channel,
-        services.clock(),
-        keys=request.keys,
-        after=request.after,
-        visible=lambda key: access.can(key, "get"),
-    )
-    count("ChannelStorageListed")
-    return {"items": items}
+    def run_scheduled(self, payload: Mapping[str, Any]) -> None:
+        """ScheduledFunction, kind `storageSet`: the captured write, applied as is."""
+        write = write_from_json(payload["request"], payload.get("origin") or {})
+        self._apply(write)
+
+    def expire(self, records: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
+        """StreamFunction: (entries the TTL sweeper removed, pub/sub events emitted)."""
+        entries = self._stream.expired_entries(records)
+        return len(entries), self.emit_expirations(entries)
+
+    def emit_expirations(self, entries: Iterable[StorageEntry]) -> int:
+        """TTL removals: one `hotsock.channelStorageUpdated` (`expired: true`) per entry whose
+        last write asked for pub/sub events (Q-STOR-4), with that write's meta and origin."""
+        entries = list(entries)
+        events = [
+            storage_updated(
+                channel=entry.channel,
+                key=entry.key,
+                data=None,
+                previous=entry.data,
+                expires_at=entry.expires_at,
+                writer=entry.writer,
+                origin=entry.origin,
+                expired=True,
+            )
+            for entry in entries
+            if entry.emit
+        ]
+        if events and self._publisher.enabled:
+            self._publisher.emit(events)
+        count("ChannelStorageExpired", len(entries))
+        return len(events) if self._publisher.enabled else 0
+
+    # --- shared -------------------------------------------------------------------------------
+    def _client_set(
+        self,
+        request: StorageSetRequest,
+        connection: Connection,
+        origin: Origin,
+        lookup: SubscriptionLookup,
+    ) -> SetResult:
+        at = self._fire_time(request)  # a 400 comes before a 403
+        access = self._access(request.channel, connection, lookup, (request.key, "set"))
+        channel, key = access.channel, request.key
+        if not access.can(key, "set"):
+            raise StorageSetPermissionDeniedError(channel=request.channel)
+        write = StorageWrite(
+            channel=channel,
+            key=key,
+            data=request.data,
+            writer=access.writer,
+            store=access.permissions.storage_store(channel, key) or -1,
+            emit=access.can(key, "emitPubSubEvent"),
+            origin=origin,
+        )
+        if at is not None:
+            limit = access.permissions.storage_schedule_before(channel, key)
+            check_schedule_before(at, limit, self._clock(), request.channel)
+        return self._write(write, at, request.schedule_expression_timezone)
+
+    def _write(self, write: StorageWrite, at: datetime | None, timezone: str | None) -> SetResult:
+        if at is None:
+            return SetResult(write.channel, outcome=self._apply(write))
+        payload = {
+            "kind": SCHEDULED_KIND,
+            "request": write_to_json(write),
+            "origin": write.origin.to_json(),
+        }
+        arn = self._scheduler.schedule(at, timezone or "UTC", payload)
+        count("ChannelStorageScheduled")
+        return SetResult(write.channel, schedule_arn=arn)
+
+    def _apply(self, write: StorageWrite) -> Outcome:
+        outcome = self._writer.apply(write)
+        count("ChannelStorageWritten" if outcome.changed else "ChannelStorageUnchanged")
+        return outcome
+
+    def _fire_time(self, request: StorageSetRequest) -> datetime | None:
+        if request.schedule_expression is None:
+            return None
+        tz = request.schedule_expression_timezone
+        return parse_at(request.schedule_expression, tz, self._clock())
+
+    def _access(
+        self,
+        channel: str,
+        connection: Connection,
+        lookup: SubscriptionLookup,
+        needs: tuple[str, StorageDirective] | None = None,
+    ) -> ClientAccess:
+        return client_access(connection, channel, lookup, needs)

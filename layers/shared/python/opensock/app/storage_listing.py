@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opensock.domain import storage_frames as frames
+from opensock.domain.auth.permissions import Permissions
 from opensock.domain.frames import Frame
-from opensock.domain.storage_model import StorageEntry, StorageRepository
-
-if TYPE_CHECKING:
-    from opensock.domain.auth.permissions import Permissions
-    from opensock.domain.model import Subscription
-    from opensock.wiring import Services
+from opensock.domain.storage_model import StorageEntry
+from opensock.ports import StorageRepository
 
 PAGE_SIZE = 100
 
@@ -54,15 +51,14 @@ def list_entries(
 
 
 def storage_snapshot_frames(
-    channel: str, permissions: Permissions, services: Services
+    repository: StorageRepository, channel: str, permissions: Permissions, now: float
 ) -> list[Frame]:
     """`hotsock.channelStorageUpdated` for every live entry the subscription may observe."""
     if not _observes_anything(permissions, channel):
         return []  # no `observe: true` under any matching entry: skip the Query
-    now = services.clock()
     return [
         frames.updated(entry)
-        for entry in services.storage_entries.entries(channel, now)
+        for entry in repository.entries(channel, now)
         if permissions.storage_flag(channel, entry.key, "observe")
     ]
 
@@ -75,14 +71,3 @@ def _observes_anything(permissions: Permissions, channel: str) -> bool:
         for entry in layer.values()
         for directives in entry.get("storage", {}).values()
     )
-
-
-def post_snapshot(subscription: Subscription, services: Services) -> int:
-    """AFTER_SUBSCRIBE hook: post the snapshot to the new subscriber, right after subscribed."""
-    from opensock.domain.auth.permissions import Permissions
-
-    permissions = Permissions.from_entries(subscription.connect_grants, subscription.token_grants)
-    snapshot = storage_snapshot_frames(subscription.channel, permissions, services)
-    for frame in snapshot:
-        services.gateway.post(subscription.connection_id, frame)
-    return len(snapshot)

@@ -15,19 +15,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
-from opensock.adapters.pubsub import EventPublisher
 from opensock.clock import Clock
 from opensock.domain import storage_frames as frames
 from opensock.domain.storage_events import storage_updated
-from opensock.domain.storage_model import (
-    ObserverDelivery,
-    Outcome,
-    StorageEntry,
-    StorageRepository,
-    StorageWrite,
-)
+from opensock.domain.storage_model import Outcome, StorageEntry, StorageWrite
 from opensock.domain.storage_values import FOREVER, canonical, is_clear, parse
 from opensock.observability import count, logger
+from opensock.ports import EventPublisher, ObserverDelivery, StorageRepository
 
 # Each extra round follows one newer write of the key, so a burst of N concurrent writers needs
 # at most N - 1 rounds; past this bound the writer gives up (logged), and a later writer settles.
@@ -93,7 +87,7 @@ class StorageWriter:
             frame = frames.cleared(write.channel, write.key, write.writer.as_json())
         else:
             frame = frames.updated(current)
-        notified = self._delivery.deliver(write.channel, write.key, frame)
+        notified = self._delivery.deliver_to_observers(write.channel, write.key, frame)
         if notified:
             self._settle(write.channel, write.key, current.revision if current else None)
         return notified
@@ -106,7 +100,7 @@ class StorageWriter:
                 return
             count("ChannelStorageResent")
             frame = frames.updated(latest) if latest else frames.cleared(channel, key)
-            self._delivery.deliver(channel, key, frame)
+            self._delivery.deliver_to_observers(channel, key, frame)
             delivered = revision
         logger.warning("storage settle gave up", extra={"channel": channel, "key": key})
 

@@ -9,18 +9,21 @@ it even while gsi1 lags; past `RECORDED_CHANNELS_MAX_BYTES` names it stops recor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
-from opensock import registry
-from opensock.app import membership
+from opensock.app.membership import Membership
+from opensock.clock import Clock
 from opensock.domain import frames
 from opensock.domain.auth.claims import Claims
+from opensock.domain.auth.grants import is_valid_channel_name
 from opensock.domain.auth.patterns import is_exact
 from opensock.domain.auth.permissions import Permissions
+from opensock.domain.auth.tokens import TokenVerifier
 from opensock.domain.frames import Frame
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.names import is_presence
 from opensock.errors import (
+    AlreadySubscribedError,
     AppError,
     ConnectionGoneError,
     InvalidSubscribeTokenError,
@@ -30,15 +33,19 @@ from opensock.errors import (
     SubscribePermissionDeniedError,
 )
 from opensock.observability import count, logger
-
-if TYPE_CHECKING:
-    from opensock.wiring import Services
-
-from opensock.domain.auth.grants import is_valid_channel_name
+from opensock.ports import ConnectionGateway, ConnectionRepository, SubscriptionRepository
 
 RECORDED_CHANNELS_MAX_BYTES = 4096
 """Budget of the connection item's `channels` set (names are never removed, docs/decisions.md):
 every client request reads the connection item, so its size is bounded."""
+
+AfterSubscribe = Callable[[Subscription], object]
+"""Runs right after `hotsock.subscribed` was posted (the storage snapshot)."""
+
+
+def permissions_for(connection: Connection, claims: Claims | None = None) -> Permissions:
+    token = {key: grant.wire() for key, grant in claims.channels.items()} if claims else None
+    return Permissions.from_entries(connection.grants, token)
 
 
 def _records(connection: Connection, channel: str) -> bool:
@@ -49,25 +56,8 @@ def _records(connection: Connection, channel: str) -> bool:
     return used + len(channel.encode()) <= RECORDED_CHANNELS_MAX_BYTES
 
 
-def _token_claims(token: str | None, connection: Connection, services: Services) -> Claims | None:
-    if token is None:
-        return None
-    return services.verifier.verify_for(
-        token, scope="subscribe", connection=connection, refusal=InvalidSubscribeTokenError
-    )
-
-
-def permissions_for(connection: Connection, claims: Claims | None = None) -> Permissions:
-    token = {key: grant.wire() for key, grant in claims.channels.items()} if claims else None
-    return Permissions.from_entries(connection.grants, token)
-
-
 def _build(
-    connection: Connection,
-    claims: Claims | None,
-    perms: Permissions,
-    channel: str,
-    now: float,
+    connection: Connection, claims: Claims | None, perms: Permissions, channel: str, now: float
 ) -> Subscription:
     uid, umd = connection.uid, connection.umd
     if claims is not None:
@@ -89,102 +79,128 @@ def _build(
     )
 
 
-def _prepare(
-    connection: Connection, requested: str, token: str | None, services: Services, auto: bool
-) -> tuple[Subscription, Claims | None]:
-    claims = _token_claims(token, connection, services)
-    perms = permissions_for(connection, claims)
-    channel, _ = perms.resolve_channel(requested)
-    if not is_valid_channel_name(channel):
-        raise SubscribePermissionDeniedError("invalid channel name")
-    allowed = perms.can_auto_subscribe(channel) if auto else perms.can_subscribe(channel)
-    if not allowed:
-        raise SubscribePermissionDeniedError()
-    sub = _build(connection, claims, perms, channel, services.clock())
-    if is_presence(channel) and not sub.uid:
-        raise PresenceUserIdRequiredError()
-    return sub, claims
+class Subscriptions:
+    def __init__(
+        self,
+        connections: ConnectionRepository,
+        subscriptions: SubscriptionRepository,
+        verifier: TokenVerifier,
+        gateway: ConnectionGateway,
+        membership: Membership,
+        clock: Clock,
+        after_subscribe: Sequence[AfterSubscribe] = (),
+    ) -> None:
+        self._connections = connections
+        self._subscriptions = subscriptions
+        self._verifier = verifier
+        self._gateway = gateway
+        self._membership = membership
+        self._clock = clock
+        self._after_subscribe = tuple(after_subscribe)
 
+    def subscribe_from_socket(self, connection_id: str, channel: str, token: str | None) -> None:
+        """`hotsock.subscribe`: the connection must still be open."""
+        connection = self._connections.get(connection_id)
+        if connection is None:
+            raise SubscribePermissionDeniedError("connection is not open", channel=channel)
+        self.subscribe(connection, channel, token=token)
 
-def _consume(claims: Claims | None, sub: Subscription, services: Services) -> None:
-    if claims is None or not claims.is_single_use:
-        return
-    if services.subscriptions.get(sub.channel, sub.connection_id) is not None:
-        from opensock.errors import AlreadySubscribedError
+    def subscribe(
+        self,
+        connection: Connection,
+        requested: str,
+        *,
+        token: str | None = None,
+        auto: bool = False,
+    ) -> Subscription | None:
+        """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub.
 
-        raise AlreadySubscribedError()
-    try:
-        services.verifier.consume(claims)
-    except InvalidTokenError:
-        raise InvalidSubscribeTokenError("subscribe token already used") from None
-
-
-def subscribe(
-    connection: Connection,
-    requested: str,
-    services: Services,
-    *,
-    token: str | None = None,
-    auto: bool = False,
-) -> Subscription | None:
-    """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub.
-
-    Returns None when the connection disappeared meanwhile (nothing was written).
-    """
-    try:
-        sub, claims = _prepare(connection, requested, token, services, auto)
-        _consume(claims, sub, services)
-        change = membership.join(sub, services, record=_records(connection, sub.channel))
-    except ConnectionGoneError:
-        count("SubscribeConnectionGone")
-        return None
-    except AppError as err:
-        err.channel = requested
-        raise
-    frame = frames.subscribed(sub, change.members, auto_subscribed=auto)
-    services.gateway.post(connection.connection_id, frame)
-    for path in registry.AFTER_SUBSCRIBE:
-        registry.load(path)(sub, services)
-    membership.emit(membership.announce(change, services, joined=True), services)
-    count("Subscribed")
-    return sub
-
-
-def auto_subscribe(connection: Connection, services: Services) -> int:
-    """Auto-subscriptions after `hotsock.connected` (§2.2 step 6); failures become frames."""
-    done = 0
-    wanted = [
-        key
-        for key, entry in connection.grants.items()
-        if isinstance(entry, dict) and entry.get("autoSubscribe") is True and is_exact(key)
-    ]
-    for channel in wanted:  # a denied one answers SUBSCRIBE_PERMISSION_DENIED (§21 item 8)
+        Returns None when the connection disappeared meanwhile (nothing was written).
+        """
         try:
-            done += subscribe(connection, channel, services, auto=True) is not None
+            sub, claims = self._prepare(connection, requested, token, auto)
+            self._consume(claims, sub)
+            change = self._membership.join(sub, record=_records(connection, sub.channel))
+        except ConnectionGoneError:
+            count("SubscribeConnectionGone")
+            return None
         except AppError as err:
-            logger.info("auto-subscribe refused", extra={"channel": channel, "code": err.code})
-            services.gateway.post(connection.connection_id, frames.error(err, channel))
-    return done
-
-
-def _find(connection_id: str, requested: str, services: Services) -> Subscription | None:
-    sub = services.subscriptions.get(requested, connection_id)
-    if sub is not None:
+            err.channel = requested
+            raise
+        frame = frames.subscribed(sub, change.members, auto_subscribed=auto)
+        self._gateway.post(connection.connection_id, frame)
+        for hook in self._after_subscribe:
+            hook(sub)
+        self._membership.emit(self._membership.announce(change, joined=True))
+        count("Subscribed")
         return sub
-    connection = services.connections.get(connection_id)
-    if connection is not None:
-        channel, _ = permissions_for(connection).resolve_channel(requested)
-        if channel != requested:
-            return services.subscriptions.get(channel, connection_id)
-    return services.subscriptions.find_by_alias(connection_id, requested)
 
+    def auto_subscribe(self, connection: Connection) -> int:
+        """Auto-subscriptions after `hotsock.connected` (§2.2 step 6); failures become frames."""
+        done = 0
+        wanted = [
+            key
+            for key, entry in connection.grants.items()
+            if isinstance(entry, dict) and entry.get("autoSubscribe") is True and is_exact(key)
+        ]
+        for channel in wanted:  # a denied one answers SUBSCRIBE_PERMISSION_DENIED (§21 item 8)
+            try:
+                done += self.subscribe(connection, channel, auto=True) is not None
+            except AppError as err:
+                logger.info("auto-subscribe refused", extra={"channel": channel, "code": err.code})
+                self._gateway.post(connection.connection_id, frames.error(err, channel))
+        return done
 
-def unsubscribe(connection_id: str, requested: str, services: Services) -> Frame:
-    """Remove the subscription; returns `hotsock.unsubscribed` (the route's reply)."""
-    sub = _find(connection_id, requested, services) if is_valid_channel_name(requested) else None
-    change = membership.leave(sub, services) if sub is not None else None
-    if sub is None or change is None:
-        raise NotSubscribedError(channel=requested)
-    membership.emit(membership.announce(change, services, joined=False), services)
-    count("Unsubscribed")
-    return frames.unsubscribed(sub)
+    def unsubscribe(self, connection_id: str, requested: str) -> Frame:
+        """Remove the subscription; returns `hotsock.unsubscribed` (the route's reply)."""
+        sub = self._find(connection_id, requested) if is_valid_channel_name(requested) else None
+        change = self._membership.leave(sub) if sub is not None else None
+        if sub is None or change is None:
+            raise NotSubscribedError(channel=requested)
+        self._membership.emit(self._membership.announce(change, joined=False))
+        count("Unsubscribed")
+        return frames.unsubscribed(sub)
+
+    def _prepare(
+        self, connection: Connection, requested: str, token: str | None, auto: bool
+    ) -> tuple[Subscription, Claims | None]:
+        claims = self._token_claims(token, connection)
+        perms = permissions_for(connection, claims)
+        channel, _ = perms.resolve_channel(requested)
+        if not is_valid_channel_name(channel):
+            raise SubscribePermissionDeniedError("invalid channel name")
+        allowed = perms.can_auto_subscribe(channel) if auto else perms.can_subscribe(channel)
+        if not allowed:
+            raise SubscribePermissionDeniedError()
+        sub = _build(connection, claims, perms, channel, self._clock())
+        if is_presence(channel) and not sub.uid:
+            raise PresenceUserIdRequiredError()
+        return sub, claims
+
+    def _token_claims(self, token: str | None, connection: Connection) -> Claims | None:
+        if token is None:
+            return None
+        return self._verifier.verify_for(
+            token, scope="subscribe", connection=connection, refusal=InvalidSubscribeTokenError
+        )
+
+    def _consume(self, claims: Claims | None, sub: Subscription) -> None:
+        if claims is None or not claims.is_single_use:
+            return
+        if self._subscriptions.get(sub.channel, sub.connection_id) is not None:
+            raise AlreadySubscribedError()
+        try:
+            self._verifier.consume(claims)
+        except InvalidTokenError:
+            raise InvalidSubscribeTokenError("subscribe token already used") from None
+
+    def _find(self, connection_id: str, requested: str) -> Subscription | None:
+        sub = self._subscriptions.get(requested, connection_id)
+        if sub is not None:
+            return sub
+        connection = self._connections.get(connection_id)
+        if connection is not None:
+            channel, _ = permissions_for(connection).resolve_channel(requested)
+            if channel != requested:
+                return self._subscriptions.get(channel, connection_id)
+        return self._subscriptions.find_by_alias(connection_id, requested)

@@ -1,4 +1,4 @@
-"""Messages: what a publish becomes, and how it is delivered and announced (PROTOCOL §8.4).
+"""Messages: what a publish becomes (PROTOCOL §8.4).
 
 An `Outgoing` is a publish that passed its checks: JSON-serialisable, so it can be delivered
 now or captured in a schedule and delivered at fire time with the same identity (§14.3).
@@ -7,20 +7,13 @@ now or captured in a schedule and delivered at fire time with the same identity 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ulid import ULID
 
-from opensock.app.fanout import FanoutReport
-from opensock.domain.channel_events import message_published
-from opensock.domain.fanout_jobs import FanoutJob
 from opensock.domain.frames import Frame
-from opensock.domain.model import Member, Origin
+from opensock.domain.model import Member
 from opensock.jsoncodec import JsonValue
-from opensock.observability import count
-
-if TYPE_CHECKING:
-    from opensock.wiring import Services
 
 DEDUP_WINDOW_SECONDS = 300
 
@@ -64,26 +57,3 @@ class Outgoing:
         meta = value.get("meta")
         fields = {**value, "meta": Member(meta["uid"], meta.get("umd")) if meta else None}
         return cls(**fields)
-
-
-def origin_to_json(origin: Origin) -> dict[str, Any]:
-    return asdict(origin)
-
-
-def origin_from_json(value: dict[str, Any]) -> Origin:
-    return Origin(**value)
-
-
-def deliver(outgoing: Outgoing, origin: Origin, services: Services) -> FanoutReport | None:
-    """Assign the id, fan out, emit `messagePublished`; None when dropped as a duplicate."""
-    dedup = outgoing.deduplication_id
-    if dedup and not services.dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
-        count("PublishDeduplicated")
-        return None
-    frame = outgoing.frame(outgoing.message_id or new_message_id())
-    job = FanoutJob(outgoing.channel, frame, exclude_connection_id=outgoing.exclude_connection_id)
-    report = services.fanout.deliver(job)
-    count("MessagePublished")
-    if outgoing.emit_pub_sub_event and services.pubsub.enabled:
-        services.pubsub.emit([message_published(frame, origin)])
-    return report

@@ -60,14 +60,29 @@ class Origin:
 
     @classmethod
     def from_metadata(cls, values: Mapping[str, Any]) -> Origin:
-        """The inverse of `metadata()`: camelCase keys, `server.lambda` when no trigger."""
+        """The inverse of `metadata()` and `to_json()`: camelCase keys, `server.lambda` when no
+        trigger. Snake-case keys are read too: scheduled publishes made before 0.2 hold them."""
+
+        def value(camel: str, snake: str) -> Any:
+            return values.get(camel, values.get(snake))
+
         return cls(
             trigger=values.get("trigger", "server.lambda"),
-            request_id=values.get("requestId"),
-            connection_id=values.get("connectionId"),
-            source_ip=values.get("sourceIp"),
-            user_agent=values.get("userAgent"),
+            request_id=value("requestId", "request_id"),
+            connection_id=value("connectionId", "connection_id"),
+            source_ip=value("sourceIp", "source_ip"),
+            user_agent=value("userAgent", "user_agent"),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field, camelCase (a schedule's captured origin)."""
+        return {
+            "trigger": self.trigger,
+            "requestId": self.request_id,
+            "connectionId": self.connection_id,
+            "sourceIp": self.source_ip,
+            "userAgent": self.user_agent,
+        }
 
     def metadata(self) -> dict[str, str]:
         """Pub/sub metadata keys known for this origin (unknown ones are left out)."""

@@ -1,4 +1,4 @@
-"""Storage entries and writes: the domain types of channel storage, and its ports.
+"""Storage entries and writes: the domain types of channel storage.
 
 An entry is the latest value of one key on one channel, with the `{uid, umd}` of its last
 writer, its expiry and the origin of the write (PROTOCOL §11.1). Every successful write gets a
@@ -7,9 +7,9 @@ fresh `revision`, so a reader can tell whether the entry it sees is the one a wr
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from opensock.domain.model import Member, Origin
 from opensock.jsoncodec import JsonValue
@@ -72,27 +72,26 @@ class Outcome:
     """Subscriptions the change was delivered to."""
 
 
-class StorageRepository(Protocol):
-    """Storage entries of the one table (`store/storage.py`)."""
-
-    def put(self, entry: StorageEntry, now: float) -> WriteResult:
-        """Install `entry` unless the live value is already equal (condition on the value)."""
-
-    def delete(self, channel: str, key: str, now: float) -> WriteResult:
-        """Remove a live entry; unchanged when it is absent or expired."""
-
-    def get(self, channel: str, key: str, now: float) -> StorageEntry | None:
-        """The live entry (strongly consistent read), None when absent or expired."""
-
-    def entries(self, channel: str, now: float, after: str | None = None) -> Iterator[StorageEntry]:
-        """Live entries in ascending key order, lazily, one Query page per MB."""
-
-    def get_many(self, channel: str, keys: Sequence[str], now: float) -> list[StorageEntry]:
-        """The live entries among `keys` (≤ 100), in ascending key order."""
+def write_to_json(write: StorageWrite) -> dict[str, Any]:
+    """A write captured in a schedule's payload (applied at fire time as it was accepted)."""
+    return {
+        "channel": write.channel,
+        "key": write.key,
+        "data": write.data,
+        "store": write.store,
+        "emitPubSubEvent": write.emit,
+        "meta": write.writer.as_json(),
+    }
 
 
-class ObserverDelivery(Protocol):
-    """Sends one frame to every subscriber of the channel that may `observe` the key."""
-
-    def deliver(self, channel: str, key: str, frame: dict[str, Any]) -> int:
-        """Deliver synchronously; returns how many subscriptions were addressed."""
+def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> StorageWrite:
+    meta = request.get("meta") or {}
+    return StorageWrite(
+        channel=request["channel"],
+        key=request["key"],
+        data=request.get("data"),
+        writer=Member(meta.get("uid"), meta.get("umd")),
+        store=int(request.get("store", -1)),
+        emit=bool(request.get("emitPubSubEvent", False)),
+        origin=Origin.from_metadata(origin),
+    )

@@ -1,4 +1,5 @@
-"""What one umd update changes on each subscription it touches (pure).
+"""What one umd update changes on each subscription it touches (pure), and who may
+change it: the umd token's directives.
 
 A `SubscriptionUpdate` is the subscription with its new umd and, on a presence channel, its
 member item before and after (the member now shows this umd: it is the most recently set one,
@@ -12,9 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from opensock.domain import presence
+from opensock.domain.auth.claims import Claims
+from opensock.domain.auth.permissions import Permissions
 from opensock.domain.model import Member, Subscription
-from opensock.domain.presence import MemberChange, MemberState
-from opensock.errors import ConflictError, PresenceCapacityReachedError
+from opensock.domain.presence import MemberChange, MemberState, dumps_sorted
+from opensock.errors import (
+    ConflictError,
+    PresenceCapacityReachedError,
+    UmdUpdatePermissionDeniedError,
+)
 from opensock.jsoncodec import JsonValue
 
 
@@ -68,3 +75,20 @@ def check_capacity(
     if delta > 0 and presence.total_bytes(states) + delta > limit:
         raise PresenceCapacityReachedError(channel=update.channel)
     return update
+
+
+def check_channel_update(claims: Claims, channel: str) -> None:
+    """`channels.<channel>.umdUpdate` must resolve true on the umd token's own entries."""
+    entries = {key: grant.wire() for key, grant in claims.channels.items()}
+    if not Permissions.from_entries(entries).channel_flag(channel, "umdUpdate"):
+        raise UmdUpdatePermissionDeniedError("umd token does not allow umdUpdate on this channel")
+
+
+def check_connection_update(claims: Claims) -> None:
+    """A connection-level update needs the umd token's top-level `umdUpdate` claim."""
+    if claims.user_metadata_update is not True:
+        raise UmdUpdatePermissionDeniedError("umd token lacks the umdUpdate claim")
+
+
+def same_json(a: JsonValue, b: JsonValue) -> bool:
+    return dumps_sorted(a) == dumps_sorted(b)

@@ -1,27 +1,23 @@
 """The Function URL edge shared by PublishFunction and HttpApiFunction.
 
 Parses payload v2.0 events (base64 bodies, query parameters), answers JSON with CORS headers
-on every response, turns `AppError` into `{"error": {"code", "message"}}` with its status, and
-checks Bearer API keys in constant time (keys from settings plus an SSM path at cold start).
+on every response, and turns `AppError` into `{"error": {"code", "message"}}` with its status
+(the one HTTP error mapper); anything else is a generic 500 with no details.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
 from opensock.domain.model import Origin, Trigger
 from opensock.errors import AppError, InvalidMessageError, MethodNotAllowedError, UnauthorizedError
 from opensock.jsoncodec import dumps, loads_untrusted
-from opensock.observability import count, logger, with_metrics
-from opensock.wiring import Services, get_services
+from opensock.observability import count, logger
 
-T = TypeVar("T")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
@@ -132,57 +128,3 @@ def run_http(handler: Callable[[HttpRequest], HttpResult], request: HttpRequest)
         logger.exception("unhandled error")
         count("UnhandledError")
         return respond(error_result(AppError("internal error")))
-
-
-class ApiKeys:
-    """Accepted Bearer keys: configured ones plus every parameter under an SSM path."""
-
-    def __init__(self, keys: tuple[str, ...], parameter_path: str = "", ssm: Any = None) -> None:
-        self._configured = keys
-        self._path = parameter_path
-        self._ssm = ssm
-        self._keys: tuple[bytes, ...] | None = None
-
-    def _load(self) -> tuple[bytes, ...]:
-        keys = list(self._configured)
-        if self._path:
-            if self._ssm is None:
-                import boto3
-
-                self._ssm = boto3.client("ssm")
-            pages = self._ssm.get_paginator("get_parameters_by_path").paginate(
-                Path=self._path, Recursive=True, WithDecryption=True
-            )
-            keys.extend(p["Value"] for page in pages for p in page.get("Parameters", []))
-        return tuple(key.encode("utf-8") for key in keys if key)
-
-    def check(self, authorization: str | None) -> None:
-        if self._keys is None:
-            self._keys = self._load()
-        scheme, _, key = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            raise UnauthorizedError("missing or malformed Authorization header")
-        given = key.encode("utf-8")
-        matches = [hmac.compare_digest(given, known) for known in self._keys]
-        if not any(matches):
-            raise UnauthorizedError("unknown API key")
-
-
-def function_url_entry(
-    handler: Callable[[dict[str, Any], Services, str | None], T],
-) -> Callable[..., T]:
-    """Like `@lambda_entry`, and passes the invocation's request id (pub/sub `requestId`)."""
-
-    @functools.wraps(handler)
-    @with_metrics
-    @logger.inject_lambda_context
-    def lambda_handler(event: dict[str, Any], context: Any, services: Services | None = None) -> T:
-        request_id = getattr(context, "aws_request_id", None)
-        try:
-            return handler(event, services or get_services(), request_id)
-        except Exception:
-            logger.exception("invocation failed")
-            count("InvocationFailed")
-            raise
-
-    return lambda_handler

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opensock.app.publishing import server_publish
 from opensock.domain.model import Origin
 from opensock.edge.http import (
     HttpRequest,
@@ -24,37 +23,35 @@ from opensock.jsoncodec import is_valid_unicode
 from opensock.observability import count
 
 if TYPE_CHECKING:
-    from opensock.wiring import Services
+    from opensock.wiring import App
 
 
-def _as_json(result: Any) -> Any:
-    return result.to_json() if hasattr(result, "to_json") else result
-
-
-def _http_publish(request: HttpRequest, services: Services) -> HttpResult:
+def _http_publish(request: HttpRequest, app: App) -> HttpResult:
     if request.path != "publish":
         raise NotFoundError()
     if request.method == "OPTIONS":
         return HttpResult(204)
     if request.method != "POST":
         raise NotAllowedError("POST")
-    services.api_keys.check(request.headers.get("authorization"))
-    result = server_publish(request.json(), request.origin("server.http"), services)
+    app.api_keys.check(request.headers.get("authorization"))
+    result = app.publishing.server_publish(request.json(), request.origin("server.http"))
     count("PublishAccepted")
-    return HttpResult(202, _as_json(result))
+    return HttpResult(202, result)
 
 
-def handle_publish(event: Any, services: Services, request_id: str | None) -> Any:
+def handle_publish(event: Any, app: App, request_id: str | None) -> Any:
     if is_http_event(event):
-        return run_http(lambda request: _http_publish(request, services), parse_http_event(event))
+        return run_http(lambda request: _http_publish(request, app), parse_http_event(event))
     try:
         if not is_valid_unicode(event):
             raise InvalidMessageError("payload holds a string that is not valid Unicode")
-        result = server_publish(event, Origin("server.lambda", request_id=request_id), services)
+        result = app.publishing.server_publish(
+            event, Origin("server.lambda", request_id=request_id)
+        )
     except AppError as err:
         if err.status >= 500:
             raise
         count("PublishRefused")
         return error_body(err)
     count("PublishAccepted")
-    return _as_json(result)
+    return result

@@ -1,37 +1,130 @@
-"""`@websocket_route`: the one decorator every WebSocket handler wears.
+"""The WebSocket edge: API Gateway events in, route results out, one decorator for every route.
 
-It parses the API Gateway event, appends log keys, supplies `Services`, and maps errors: an
-`AppError` becomes a `hotsock.error` frame (or, on `$connect`, a refused handshake with the
-error's status); anything else is logged, counted and answered with a generic error frame.
+`@websocket_route(model=…)` parses the event into a `WsRequest` whose body is validated into
+the route's request model, appends log keys, supplies the `App` (built once per container on
+the first invocation, or the one a test passed in), and maps errors: an `AppError` becomes a
+`hotsock.error` frame (on `$connect`, a refused handshake with the error's status); anything
+else is logged, counted and answered with a generic error frame, never a stack trace.
+A route result is `{"statusCode": …, "body"?: …}`; the body reaches two-way routes only.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from urllib.parse import unquote
 
 from opensock.domain import frames
-from opensock.edge.responses import Response, ok, status
-from opensock.edge.websocket_events import WsRequest, parse_ws_event
+from opensock.domain.frames import Frame
+from opensock.domain.model import Origin
 from opensock.errors import AppError
+from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.observability import count, logger, with_metrics
-from opensock.wiring import Services, get_services
 
-RouteHandler = Callable[[WsRequest, Services], Response]
+if TYPE_CHECKING:  # the App is built on the first invocation, not at import (cold start)
+    from opensock.domain.requests import RequestModel
+    from opensock.wiring import App
+
+Body = TypeVar("Body")
+M = TypeVar("M", bound="RequestModel")
+Response = dict[str, Any]
 LambdaHandler = Callable[..., Response]
-
 HANDSHAKE_ROUTES = frozenset({"$connect", "$disconnect"})
 
 
-def _request_channel(request: WsRequest) -> str | None:
+class InvalidJson:
+    """Marker for a body that is not JSON."""
+
+    def __repr__(self) -> str:
+        return "<invalid JSON>"
+
+
+INVALID_JSON = InvalidJson()
+
+
+@dataclass(frozen=True)
+class WsRequest(Generic[Body]):
+    """One WebSocket event as the use cases need it."""
+
+    connection_id: str
+    route_key: str
+    request_id: str | None
+    body: Body
+    """The route's request model; without one, the parsed JSON (`INVALID_JSON` if none)."""
+    raw_body: str | None
+    query: dict[str, str]
+    headers: dict[str, str]
+    source_ip: str | None
+    connected_at_ms: int | None
+
+    @property
+    def user_agent(self) -> str | None:
+        return self.headers.get("user-agent")
+
+    def origin(self) -> Origin:
+        return Origin(
+            trigger="client.websocket",
+            request_id=self.request_id,
+            connection_id=self.connection_id,
+            source_ip=self.source_ip,
+            user_agent=self.user_agent,
+        )
+
+
+def ok(frame: Frame | None = None) -> Response:
+    if frame is None:
+        return {"statusCode": 200}
+    return {"statusCode": 200, "body": dumps(frame)}
+
+
+def status(code: int) -> Response:
+    return {"statusCode": code}
+
+
+def _parse_body(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return loads_untrusted(raw)
+    except ValueError:
+        return INVALID_JSON
+
+
+def parse_ws_event(event: dict[str, Any]) -> WsRequest[Any]:
+    context = event.get("requestContext") or {}
+    raw_body = event.get("body")
+    if raw_body is not None and event.get("isBase64Encoded"):
+        raw_body = base64.b64decode(raw_body).decode("utf-8", errors="replace")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    identity = context.get("identity") or {}
+    if "user-agent" not in headers and identity.get("userAgent"):
+        # Message events carry no headers; API Gateway copies the agent into the identity.
+        headers["user-agent"] = str(identity["userAgent"])
+    params = event.get("queryStringParameters") or {}
+    return WsRequest(
+        connection_id=str(context["connectionId"]),
+        route_key=str(context.get("routeKey", "$default")),
+        request_id=context.get("requestId"),
+        body=_parse_body(raw_body),
+        raw_body=raw_body,
+        query={str(k): unquote(str(v)) for k, v in params.items()},
+        headers=headers,
+        source_ip=identity.get("sourceIp"),
+        connected_at_ms=context.get("connectedAt"),
+    )
+
+
+def _request_channel(request: WsRequest[Any]) -> str | None:
     body = request.body
     if isinstance(body, dict) and isinstance(body.get("channel"), str):
         return str(body["channel"])
     return None
 
 
-def _refusal(request: WsRequest, err: AppError) -> Response:
+def _refusal(request: WsRequest[Any], err: AppError) -> Response:
     count("RequestRefused")
     logger.info("request refused", extra={"code": err.code, "reason": err.message})
     if request.route_key in HANDSHAKE_ROUTES:
@@ -39,7 +132,7 @@ def _refusal(request: WsRequest, err: AppError) -> Response:
     return ok(frames.error(err, _request_channel(request)))
 
 
-def _crash(request: WsRequest) -> Response:
+def _crash(request: WsRequest[Any]) -> Response:
     logger.exception("unhandled error")
     count("UnhandledError")
     if request.route_key in HANDSHAKE_ROUTES:
@@ -47,24 +140,56 @@ def _crash(request: WsRequest) -> Response:
     return ok(frames.internal_error(_request_channel(request)))
 
 
-def run_route(handler: RouteHandler, event: dict[str, Any], services: Services) -> Response:
+def _run(
+    handler: Callable[[WsRequest[Any], App], Response],
+    model: type[RequestModel] | None,
+    event: dict[str, Any],
+    app: App,
+) -> Response:
     request = parse_ws_event(event)
     logger.append_keys(connection_id=request.connection_id, route_key=request.route_key)
     try:
-        return handler(request, services)
-    except AppError as err:
+        if model is None:
+            return handler(request, app)
+        from opensock.domain.requests import parse_body
+
+        return handler(replace(request, body=parse_body(model, request.body)), app)
+    except AppError as err:  # the error frame names the channel as the client sent it
         return _refusal(request, err)
     except Exception:
         return _crash(request)
 
 
-def websocket_route(handler: RouteHandler) -> LambdaHandler:
-    @functools.wraps(handler)
-    @with_metrics
-    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
-    def lambda_handler(
-        event: dict[str, Any], context: Any, services: Services | None = None
-    ) -> Response:
-        return run_route(handler, event, services or get_services())
+def default_app() -> App:
+    from opensock.wiring import get_app
 
-    return lambda_handler
+    return get_app()
+
+
+@overload
+def websocket_route(
+    model: type[M],
+) -> Callable[[Callable[[WsRequest[M], App], Response]], LambdaHandler]: ...
+
+
+@overload
+def websocket_route(
+    model: None = None,
+) -> Callable[[Callable[[WsRequest[Any], App], Response]], LambdaHandler]: ...
+
+
+def websocket_route(
+    model: type[Any] | None = None,
+) -> Callable[[Callable[[WsRequest[Any], App], Response]], LambdaHandler]:
+    """The one decorator of every WebSocket handler; `model` validates the frame's body."""
+
+    def decorate(handler: Callable[[WsRequest[Any], App], Response]) -> LambdaHandler:
+        @functools.wraps(handler)
+        @with_metrics
+        @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+        def lambda_handler(event: dict[str, Any], context: Any, app: App | None = None) -> Response:
+            return _run(handler, model, event, app or default_app())
+
+        return lambda_handler
+
+    return decorate

@@ -1,5 +1,4 @@
-"""What a client request reads first, in one BatchGetItem: its connection, its subscription to
-the channel it names, and (storage get) the entry it asks for.
+"""What a client request reads first (`domain.prefetch.ClientReads`), in one BatchGetItem.
 
 Strongly consistent like the separate GetItems it replaces (same read units), one round trip
 instead of two or three. The subscription and entry are read under the name the client sent;
@@ -9,7 +8,6 @@ to the plain repositories for the real one (`ClientReads.subscriptions`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from opensock.adapters.dynamodb import keys
@@ -19,48 +17,7 @@ from opensock.adapters.dynamodb.connection_table import connection_from
 from opensock.adapters.dynamodb.storage_table import entry_from_item
 from opensock.adapters.dynamodb.subscription_table import subscription_from
 from opensock.clock import Clock, system_clock
-from opensock.domain.model import Connection, Subscription
-from opensock.domain.storage_model import StorageEntry
-
-
-@dataclass(frozen=True)
-class ClientReads:
-    connection: Connection | None
-    channel: str
-    """The channel name as the client sent it (the key the subscription was read under)."""
-    subscription: Subscription | None
-    storage_key: str | None = None
-    entry: StorageEntry | None = None
-    """The live entry `storage_key` of `channel` (None if absent, expired or not asked for)."""
-
-    def subscriptions(self, fallback: Any) -> _Prefetched:
-        """A SubscriptionLookup answering from this read, else from `fallback`."""
-        return _Prefetched(self, fallback)
-
-    def entry_of(self, channel: str, key: str) -> tuple[bool, StorageEntry | None]:
-        """(was it read here, the entry) for `channel`/`key`."""
-        read = self.storage_key is not None and (channel, key) == (self.channel, self.storage_key)
-        return read, self.entry if read else None
-
-
-class _Prefetched:
-    """SubscriptionTable's lookups, the prefetched subscription answered from memory."""
-
-    def __init__(self, reads: ClientReads, fallback: Any) -> None:
-        self._reads = reads
-        self._fallback = fallback
-
-    def get(self, channel: str, connection_id: str) -> Subscription | None:
-        reads = self._reads
-        mine = reads.connection is not None and connection_id == reads.connection.connection_id
-        if mine and channel == reads.channel:
-            return reads.subscription
-        found: Subscription | None = self._fallback.get(channel, connection_id)
-        return found
-
-    def find_by_alias(self, connection_id: str, alias: str) -> Subscription | None:
-        found: Subscription | None = self._fallback.find_by_alias(connection_id, alias)
-        return found
+from opensock.domain.prefetch import ClientReads
 
 
 class ClientReader(TableAdapter):

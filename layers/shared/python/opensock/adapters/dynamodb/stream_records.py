@@ -39,3 +39,10 @@ def expired_entries(records: Iterable[Mapping[str, Any]]) -> list[StorageEntry]:
         if str(values.get("sk", "")).startswith(keys.STORAGE_PREFIX):
             found.append(entry_from_item(values))
     return found
+
+
+class TtlStreamDecoder:
+    """The `StreamDecoder` port over the table's stream records."""
+
+    def expired_entries(self, records: Iterable[Mapping[str, Any]]) -> list[StorageEntry]:
+        return expired_entries(records)

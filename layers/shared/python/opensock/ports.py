@@ -1,0 +1,178 @@
+"""Ports: every interface the use cases need from the outside world, as `typing.Protocol`s.
+
+The use cases in `opensock.app` receive these in their constructors; `opensock.adapters`
+implements them over AWS (DynamoDB, the API Gateway management API, SQS, SNS/EventBridge,
+EventBridge Scheduler, Lambda, SSM) and `tests/support/fakes.py` in memory. Two ports the pure
+domain itself needs stay beside their code: `UsedTokenRegistry` (domain/auth/tokens.py) and
+`SubscriptionLookup` (domain/storage_access.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from opensock.domain.envelopes import PubSubEvent
+from opensock.domain.fanout_jobs import FanoutBatch
+from opensock.domain.model import Connection, Subscription
+from opensock.domain.prefetch import ClientReads
+from opensock.domain.presence import MemberChange, MemberState
+from opensock.domain.storage_model import StorageEntry, WriteResult
+from opensock.domain.user_metadata import SubscriptionUpdate
+from opensock.jsoncodec import JsonValue
+
+
+# --- the outside world ------------------------------------------------------------------------
+class ConnectionGateway(Protocol):
+    """The API Gateway management API."""
+
+    def post(self, connection_id: str, frame: JsonValue) -> None:
+        """Send one JSON frame (or pre-encoded bytes); ConnectionGoneError when it is gone."""
+
+    def close(self, connection_id: str) -> None:
+        """Force-close a connection (no error if it is already gone)."""
+
+    def is_connected(self, connection_id: str) -> bool:
+        """`GET @connections/{id}`; False only on `GoneException`."""
+
+
+class EventPublisher(Protocol):
+    """Pub/sub envelopes to SNS and/or EventBridge."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def emit(self, events: Sequence[PubSubEvent]) -> None: ...
+
+
+class Scheduler(Protocol):
+    """One-time EventBridge Scheduler schedules that invoke ScheduledFunction."""
+
+    def schedule(self, at: datetime, timezone: str, payload: dict[str, Any]) -> str:
+        """Create a schedule firing `payload` at `at`; returns its ARN."""
+
+
+class FanoutQueue(Protocol):
+    """The FIFO queue that carries the lanes of large fan-outs to FanoutFunction."""
+
+    def send(self, batches: Sequence[FanoutBatch]) -> None: ...
+
+
+class Invoker(Protocol):
+    """Asynchronous Lambda invocations."""
+
+    def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None: ...
+
+
+class ApiKeys(Protocol):
+    """The Bearer keys accepted by the publish URL and the admin API."""
+
+    def check(self, authorization: str | None) -> None:
+        """UnauthorizedError unless the header carries a known key."""
+
+
+# --- the table ----------------------------------------------------------------------------------
+class ConnectionRepository(Protocol):
+    def put(self, connection: Connection) -> None: ...
+
+    def get(self, connection_id: str) -> Connection | None: ...
+
+    def delete(self, connection_id: str) -> Connection | None:
+        """Remove the record; returns it as it was (None when absent or expired)."""
+
+    def set_umd(self, connection_id: str, umd: JsonValue) -> Connection | None:
+        """Replace the default umd; returns the record as it was before."""
+
+
+class SubscriptionRepository(Protocol):
+    def join(self, sub: Subscription, *, record: bool = True) -> None:
+        """One transaction: the connection is live (else ConnectionGoneError), the
+        subscription is new (else AlreadySubscribedError), the count goes up."""
+
+    def get(self, channel: str, connection_id: str) -> Subscription | None: ...
+
+    def delete(self, channel: str, connection_id: str) -> Subscription | None: ...
+
+    def find_by_alias(self, connection_id: str, alias: str) -> Subscription | None: ...
+
+    def current_for_connection(
+        self, connection_id: str, recorded: Iterable[str]
+    ) -> list[Subscription]: ...
+
+    def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
+
+    def recipient_ids(self, channel: str) -> list[str]: ...
+
+
+class MemberRepository(Protocol):
+    """Presence members, written atomically with the subscription and the channel meta."""
+
+    limit: int
+    """The member list's byte budget (100 KB)."""
+
+    def members(self, channel: str) -> list[MemberState]: ...
+
+    def join(
+        self, sub: Subscription, change: MemberChange, now: float, *, record: bool = True
+    ) -> None: ...
+
+    def leave(self, sub: Subscription, change: MemberChange) -> bool: ...
+
+
+class ChannelMetaRepository(Protocol):
+    def add_subscriptions(self, channel: str, delta: int) -> int: ...
+
+    def subscriptions_count(self, channel: str, *, consistent: bool = False) -> int: ...
+
+
+class DedupRepository(Protocol):
+    def claim(self, deduplication_id: str, window_seconds: int) -> bool:
+        """True the first time within the window; False for a repeat."""
+
+    def release(self, deduplication_id: str) -> None: ...
+
+
+class StorageRepository(Protocol):
+    """Storage entries of the one table."""
+
+    def put(self, entry: StorageEntry, now: float) -> WriteResult:
+        """Install `entry` unless the live value is already equal (condition on the value)."""
+
+    def delete(self, channel: str, key: str, now: float) -> WriteResult:
+        """Remove a live entry; unchanged when it is absent or expired."""
+
+    def get(self, channel: str, key: str, now: float) -> StorageEntry | None:
+        """The live entry (strongly consistent read), None when absent or expired."""
+
+    def entries(self, channel: str, now: float, after: str | None = None) -> Iterator[StorageEntry]:
+        """Live entries in ascending key order, lazily, one Query page per MB."""
+
+    def get_many(self, channel: str, keys: Sequence[str], now: float) -> list[StorageEntry]:
+        """The live entries among `keys` (≤ 100), in ascending key order."""
+
+
+class ObserverDelivery(Protocol):
+    """Sends one frame to every subscriber of the channel that may `observe` the key."""
+
+    def deliver_to_observers(self, channel: str, key: str, frame: dict[str, Any]) -> int:
+        """Deliver synchronously; returns how many subscriptions were addressed."""
+
+
+class UserMetadataRepository(Protocol):
+    def apply(self, updates: Sequence[SubscriptionUpdate], now: float) -> None:
+        """Every subscription (member, meta) of the update in one transaction."""
+
+
+class StreamDecoder(Protocol):
+    """The table's stream, read for storage entries that DynamoDB's TTL sweeper removed."""
+
+    def expired_entries(self, records: Iterable[Mapping[str, Any]]) -> list[StorageEntry]: ...
+
+
+class ClientReader(Protocol):
+    """What a client request reads first (connection, subscription, entry), in one request."""
+
+    def read(
+        self, connection_id: str, channel: str, storage_key: str | None = None
+    ) -> ClientReads: ...
