@@ -46,8 +46,9 @@ fmt: $(VENV)/.installed
 fmt-check: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff, and the import-linter layer contracts (pyproject.toml)
 	$(BIN)/ruff check .
+	PYTHONPATH=layers/shared/python $(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy layers/shared/python/opensock functions

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from opensock.config import SigningKeySettings
 from tests.support.env import HS256_SECRET
 from tests.support.fakes import FrozenClock
-from tests.unit.auth.helpers import b64url, b64url_json, pem
+from tests.unit.domain.auth.helpers import b64url, b64url_json, pem
 
 NOW = int(FrozenClock().now)
 AUDIENCE = "opensock-reliability"

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from opensock.config import SigningKeySettings
 from opensock.domain.auth.tokens import TokenVerifier
-from tests.unit.auth.helpers import CURVES, FrozenClock, KeyPair, MemoryUsedTokens, pem
+from tests.unit.domain.auth.helpers import CURVES, FrozenClock, KeyPair, MemoryUsedTokens, pem
 
 
 @pytest.fixture(scope="session")

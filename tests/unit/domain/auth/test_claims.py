@@ -8,7 +8,7 @@ import pytest
 
 from opensock.domain.auth.claims import Claims, ClaimsError, compact_json_size
 from opensock.domain.auth.grants import MAX_STORE_SECONDS
-from tests.unit.auth.helpers import EXAMPLE
+from tests.unit.domain.auth.helpers import EXAMPLE
 
 BASE: dict[str, Any] = {"exp": 2_000_000_000, "scope": "connect"}
 

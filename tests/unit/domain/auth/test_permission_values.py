@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.auth.helpers import on_event, resolver
+from tests.unit.domain.auth.helpers import on_event, resolver
 
 
 # --- non-boolean directives (Q-PERM-3) ----------------------------------------------------

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from opensock.domain.auth.permissions import Permissions
-from tests.unit.auth.helpers import EXAMPLE, grants, resolver
+from tests.unit.domain.auth.helpers import EXAMPLE, grants, resolver
 
 
 # --- aliases (§5.9, Q-PERM-7) -------------------------------------------------------------

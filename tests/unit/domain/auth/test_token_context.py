@@ -11,7 +11,7 @@ import pytest
 from opensock.domain.auth.claims import Claims
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.errors import InvalidTokenError
-from tests.unit.auth.helpers import (
+from tests.unit.domain.auth.helpers import (
     NOW,
     FrozenClock,
     KeyPair,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from opensock.domain.auth.permissions import PublishGrant
-from tests.unit.auth.helpers import on_event, resolver
+from tests.unit.domain.auth.helpers import on_event, resolver
 
 
 # --- channel booleans ---------------------------------------------------------------------

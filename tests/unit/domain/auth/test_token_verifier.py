@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from opensock.domain.auth.tokens import TokenVerifier
-from tests.unit.auth.helpers import (
+from tests.unit.domain.auth.helpers import (
     ALGORITHMS,
     NOW,
     FrozenClock,
