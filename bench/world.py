@@ -1,7 +1,7 @@
 """One moto world for the bench: the template's table and queue, `Stack` on fakes, a meter.
 
 The handlers run in-process exactly as Lambda calls them (`lambda_handler(event, context,
-stack=...)`), each timed (wall and CPU) and billed at its template MemorySize. moto plays
+app=...)`), each timed (wall and CPU) and billed at its template MemorySize. moto plays
 DynamoDB, SQS, SNS and Scheduler; the management API is a counting fake (optionally 25 ms per
 post), and asynchronous Lambda invokes and schedules are captured so the bench can run their
 targets as Lambda would.
@@ -171,7 +171,7 @@ class World:
         """Run one Lambda invocation; WebSocket frames in and two-way replies out are counted."""
         handler = self.handler(function)
         wall, cpu = time.perf_counter(), time.process_time()
-        result = handler(event, FakeLambdaContext(), app=self.app.stack)
+        result = handler(event, FakeLambdaContext(), app=self.stack.app)
         cpu_ms = (time.process_time() - cpu) * 1000
         wall_ms = (time.perf_counter() - wall) * 1000
         target = usage if usage is not None else self.meter.usage
