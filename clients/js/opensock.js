@@ -281,7 +281,7 @@ export class Channel {
   async #subscribeData(connectionId) {
     const data = {};
     const source = this.options.subscribeToken ?? this.#client.options.subscribeTokenFn;
-    if (source !== undefined) {
+    if (source !== undefined && source !== null) {
       const token = typeof source === "function"
         ? await this.#client._loadToken(() => source({ channel: this.name, connectionId }))
         : checkToken(source) && source;
