@@ -201,6 +201,7 @@ export class Channel {
     if (options !== undefined) Object.assign(this.options, options);
     this.wanted = true;
     if (this.state === "failed") this.#setState("none");
+    this.#client._wantConnection();
     this.#client._sync(this);
     return this;
   }
@@ -605,9 +606,7 @@ export class OpensockClient {
   }
 
   subscribe(name, options = undefined) {
-    const channel = this.channel(name).subscribe(options);
-    if (this.state === "idle" && !this.#suspended) this.connect();
-    return channel;
+    return this.channel(name).subscribe(options);
   }
 
   unsubscribe(name) {
@@ -680,6 +679,11 @@ export class OpensockClient {
       }
     }
     throw lastError;
+  }
+
+  /** A channel is wanted: a lazy client that has not connected yet does so now. */
+  _wantConnection() {
+    if (this.state === "idle" && !this.#suspended) this.connect();
   }
 
   /** Bring one channel's server state towards what the app wants. */

@@ -264,3 +264,5 @@ def test_tokens_are_checked_as_hotsock_js_checks_them(scripted: ScriptedClient) 
     assert scripted.page.evaluate(check, "not-a-token") == "INVALID_TOKEN"
     assert scripted.page.evaluate(check, "a.b$.c") == "INVALID_TOKEN"
     assert scripted.sockets() == 0
+    scripted.call("{ client.channel('room').subscribe(); }")
+    assert scripted.sockets() == 1
