@@ -62,6 +62,7 @@ def banner(stack: LocalStack) -> str:
     ]
     lines += [f"  Function URL      {stack.http_url}{path}  -> {fn}" for fn, path in urls.items()]
     lines += [
+        f"  JS client         {stack.http_url}/clients/js/opensock.js",
         f"  Pub/sub events    {stack.http_url}/_local/events",
         f"  Health            {stack.http_url}/_local/health",
         f"  Publish API key   {stack.publish_key}",

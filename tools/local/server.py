@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from aiohttp import web
 
-from tools.local import local_api, resources
+from tools.local import local_api, resources, static_files
 from tools.local.aws import MotoWorld, process_environment
 from tools.local.connections import ConnectionRegistry, Limits
 from tools.local.environment import function_aliases, handler_environment
@@ -152,6 +152,7 @@ class LocalStack:
             app.add_routes(ManagementApi(registry, limits).routes(api.stage))
         app.add_routes(self.lambda_api.routes())
         app.add_routes(local_api.routes(self))
+        app.add_routes(static_files.routes())
         urls = FunctionUrls(function_urls(self.template), self.invoker, self.template.world.region)
         app.router.add_route("*", "/{tail:.*}", urls.handle)
         self.function_urls = urls
