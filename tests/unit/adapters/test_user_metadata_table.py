@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from opensock.adapters.dynamodb.user_metadata_table import Write, _batches, _cancellation
-from opensock.domain.user_metadata import SubscriptionGoneError
+from opensock.domain.user_metadata_plan import SubscriptionGoneError
 from opensock.errors import ConflictError, PresenceCapacityReachedError
 
 

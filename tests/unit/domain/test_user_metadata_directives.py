@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from opensock.domain.auth.claims import Claims
-from opensock.domain.user_metadata import check_channel_update, check_connection_update
+from opensock.domain.user_metadata_plan import check_channel_update, check_connection_update
 from opensock.errors import UmdUpdatePermissionDeniedError
 
 

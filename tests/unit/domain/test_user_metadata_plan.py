@@ -6,7 +6,7 @@ import pytest
 
 from opensock.domain.model import Member, Subscription
 from opensock.domain.presence import MemberState
-from opensock.domain.user_metadata import check_capacity, plan_update, same_json
+from opensock.domain.user_metadata_plan import check_capacity, plan_update, same_json
 from opensock.errors import PresenceCapacityReachedError
 
 NOW = 1_000.0

@@ -19,7 +19,7 @@ from opensock.domain.model import Connection, Subscription
 from opensock.domain.prefetch import ClientReads
 from opensock.domain.presence import MemberChange, MemberState
 from opensock.domain.storage_model import StorageEntry, WriteResult
-from opensock.domain.user_metadata import SubscriptionUpdate
+from opensock.domain.user_metadata_plan import SubscriptionUpdate
 from opensock.jsoncodec import JsonValue
 
 

@@ -10,7 +10,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from opensock.config import SigningKeySettings
-from opensock.domain.auth.keys import SigningKeyError, decode_key_material, load_verification_key
+from opensock.domain.auth.signing_keys import (
+    SigningKeyError,
+    decode_key_material,
+    load_verification_key,
+)
 from opensock.domain.auth.tokens import TokenVerifier
 from tests.unit.domain.auth.helpers import KeyPair
 

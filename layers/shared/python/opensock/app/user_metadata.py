@@ -26,7 +26,7 @@ from opensock.domain.envelopes import PubSubEvent, connection_event
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.names import is_presence
 from opensock.domain.requests import UserMetadataUpdateFrame, UserMetadataUpdateRequest
-from opensock.domain.user_metadata import (
+from opensock.domain.user_metadata_plan import (
     SubscriptionGoneError,
     SubscriptionUpdate,
     check_capacity,

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opensock.adapters.dynamodb import keys
 from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import to_item, to_value
-from opensock.domain.user_metadata import SubscriptionGoneError, SubscriptionUpdate
+from opensock.adapters.dynamodb.member_table import PresenceTable
+from opensock.domain.user_metadata_plan import SubscriptionGoneError, SubscriptionUpdate
 from opensock.errors import ConflictError, PresenceCapacityReachedError
 from opensock.jsoncodec import dumps
-
-if TYPE_CHECKING:
-    from opensock.adapters.dynamodb.member_table import PresenceTable
 
 MAX_TRANSACTION_ITEMS = 100
 FAILED = "ConditionalCheckFailed"

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from opensock.domain.auth import rules
+from opensock.domain.auth.claims import Claims
 from opensock.domain.auth.grants import ChannelGrant
 from opensock.domain.auth.layers import GrantLayers, MatchingEntries
-
-if TYPE_CHECKING:
-    from opensock.domain.auth.claims import Claims
 
 ChannelDirective = Literal["subscribe", "getInfo", "omitFromSubCount", "umdUpdate"]
 MessageDirective = Literal["publish", "broadcast", "echo", "emitPubSubEvent"]

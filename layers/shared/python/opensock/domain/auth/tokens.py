@@ -14,19 +14,21 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import jwt
 
 from opensock.clock import Clock, epoch_seconds, system_clock
 from opensock.config import SIGNING_METHODS, Settings, SigningKeySettings
 from opensock.domain.auth.claims import Claims, ClaimsError
-from opensock.domain.auth.keys import SigningKeyError, VerificationKey, load_verification_key
+from opensock.domain.auth.signing_keys import (
+    SigningKeyError,
+    VerificationKey,
+    load_verification_key,
+)
 from opensock.domain.auth.wire import parse_token, read_numeric_date
+from opensock.domain.model import Connection
 from opensock.errors import AppError, InvalidTokenError, TokenScopeError
-
-if TYPE_CHECKING:
-    from opensock.domain.model import Connection
 
 TokenScope = Literal["connect", "subscribe", "umd"]
 
