@@ -1,0 +1,66 @@
+"""In-memory ports for the use-case unit tests (the moto-backed ones are integration tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from opensock.domain.model import Connection, Subscription
+from opensock.jsoncodec import JsonValue
+
+
+class MemoryConnections:
+    """ConnectionRepository in memory."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Connection] = {}
+
+    def put(self, connection: Connection) -> None:
+        self.items[connection.connection_id] = connection
+
+    def get(self, connection_id: str) -> Connection | None:
+        return self.items.get(connection_id)
+
+    def delete(self, connection_id: str) -> Connection | None:
+        return self.items.pop(connection_id, None)
+
+    def set_umd(self, connection_id: str, umd: JsonValue) -> Connection | None:
+        return self.items.get(connection_id)
+
+
+class MemorySubscribers:
+    """The read side of SubscriptionRepository that fan-out uses."""
+
+    def __init__(self, subscribers: dict[str, list[Subscription]] | None = None) -> None:
+        self.subscribers = subscribers or {}
+        self.queries = 0
+
+    def recipient_ids(self, channel: str) -> list[str]:
+        self.queries += 1
+        return [sub.connection_id for sub in self.subscribers.get(channel, [])]
+
+    def list_subscribers(self, channel: str) -> Iterator[Subscription]:
+        self.queries += 1
+        return iter(self.subscribers.get(channel, []))
+
+
+class RecordingQueue:
+    """FanoutQueue: keeps the lanes it was given."""
+
+    def __init__(self) -> None:
+        self.batches: list[Any] = []
+
+    def send(self, batches: Iterable[Any]) -> None:
+        self.batches.extend(batches)
+
+
+def subscription(channel: str, connection_id: str, **grants: Any) -> Subscription:
+    return Subscription(
+        channel=channel,
+        connection_id=connection_id,
+        uid=connection_id.lower(),
+        umd=None,
+        created_at=0.0,
+        expires_at=2_000_000_000,
+        connect_grants=grants.get("connect", {}),
+    )
