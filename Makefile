@@ -26,7 +26,7 @@ ifeq ($(PYTHON_ID),)
 $(error opensock: $(PYTHON) does not run)
 endif
 ifeq ($(MAKELEVEL),0)
-ifneq ($(filter dev test test-fast install,$(MAKECMDGOALS)),)
+ifneq ($(filter dev test test-fast install flake,$(MAKECMDGOALS)),)
 $(info opensock: using Python $(firstword $(PYTHON_ID)) ($(PYTHON)))
 endif
 endif
@@ -38,7 +38,7 @@ ifneq ($(shell cat $(SAM_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
 $(SAM_VENV)/.installed: FORCE
 endif
 
-.PHONY: FORCE help install dev test test-fast fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
+.PHONY: FORCE help install dev test test-fast flake fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
 
 FORCE:
 
@@ -68,6 +68,10 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed ## lint, typecheck, validate the
 
 test-fast: $(VENV)/.installed ## pytest only
 	$(BIN)/pytest -n 2 --dist loadfile
+
+N ?= 5
+flake: $(VENV)/.installed ## run pytest N times, list tests that ever failed: make flake N=5 ARGS='tests/local'
+	$(BIN)/python -m tools.flake --runs $(N) -- -n 2 --dist loadfile $(ARGS)
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format .
