@@ -1,6 +1,5 @@
 # Opensock developer commands. `make dev` and `make test` do all set-up on a fresh machine.
 SHELL := /bin/bash
-PYTHON ?= python3.11
 VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
@@ -10,27 +9,58 @@ PORT ?= 8787
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test test-fast fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
+# The newest of these that runs (a pyenv shim without its version does not); `make PYTHON=…`
+# overrides. $(shell) does not see make's exports (GNU make < 4.4), hence PYENV_VERSION inline.
+PYTHONS := python3.13 python3.12 python3.11
+ifneq ($(origin PYTHON),command line)
+PYTHON := $(firstword $(foreach p,$(PYTHONS),$(shell \
+	PYENV_VERSION=$(PYENV_VERSION) $(p) -c 'print("$(p)")' 2>/dev/null)))
+endif
+ifeq ($(PYTHON),)
+$(error opensock: needs one of $(PYTHONS) on PATH)
+endif
+# "3.13.0 /root/.pyenv/versions/3.13.0/bin/python3.13": what the venvs record in their stamps.
+PYTHON_ID := $(shell PYENV_VERSION=$(PYENV_VERSION) $(PYTHON) -c \
+	'import platform, sys; print(platform.python_version(), sys.executable)')
+ifeq ($(PYTHON_ID),)
+$(error opensock: $(PYTHON) does not run)
+endif
+ifeq ($(MAKELEVEL),0)
+ifneq ($(filter dev test test-fast install flake,$(MAKECMDGOALS)),)
+$(info opensock: using Python $(firstword $(PYTHON_ID)) ($(PYTHON)))
+endif
+endif
+# A venv made by another interpreter is rebuilt.
+ifneq ($(shell cat $(VENV)/.installed 2>/dev/null),$(PYTHON_ID))
+$(VENV)/.installed: FORCE
+endif
+ifneq ($(shell cat $(SAM_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
+$(SAM_VENV)/.installed: FORCE
+endif
+
+.PHONY: FORCE help install dev test test-fast flake fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
+
+FORCE:
 
 help:
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
 $(VENV)/.installed: requirements-dev.txt layers/deps/requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
-	touch $@
+	echo '$(PYTHON_ID)' > $@
 
 $(SAM_VENV)/.installed:
-	$(PYTHON) -m venv $(SAM_VENV)
+	$(PYTHON) -m venv --clear $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install -q --upgrade pip
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli==1.170.0
-	touch $@
+	echo '$(PYTHON_ID)' > $@
 
 install: $(VENV)/.installed ## create the project venv with pinned dependencies
 
 dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT)
-	PORT=$(PORT) $(BIN)/python -m tools.local
+	@PORT=$(PORT) $(BIN)/python -m tools.local
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed ## lint, typecheck, validate the template, run every test
 	$(MAKE) --no-print-directory fmt-check lint typecheck validate
@@ -38,6 +68,10 @@ test: $(VENV)/.installed $(SAM_VENV)/.installed ## lint, typecheck, validate the
 
 test-fast: $(VENV)/.installed ## pytest only
 	$(BIN)/pytest -n 2 --dist loadfile
+
+N ?= 5
+flake: $(VENV)/.installed ## run pytest N times, list tests that ever failed: make flake N=5 ARGS='tests/local'
+	$(BIN)/python -m tools.flake --runs $(N) -- -n 2 --dist loadfile $(ARGS)
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format .

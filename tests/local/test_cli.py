@@ -108,6 +108,33 @@ def test_serve_is_ready_quickly_and_stops_cleanly_on_sigint() -> None:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
+def test_serve_on_a_taken_port_says_so_in_one_line_and_exits_non_zero() -> None:
+    # GIVEN a port that something else listens on
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # WHEN `make dev` starts the stack on it
+        result = subprocess.run(
+            [sys.executable, "-m", "tools.local", "--template", str(FIXTURE_TEMPLATE)],
+            cwd=REPO,
+            env={**CLEAN_ENV, "PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    # THEN one line names the port and how to pick another, with no traceback
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    match = re.fullmatch(
+        rf"opensock: port {port} is already in use; run make dev PORT=(\d+)", lines[0]
+    )
+    assert match is not None, lines[0]
+    assert int(match[1]) != port
+
+
 def test_token_command_mints_with_the_local_key() -> None:
     out = cli(
         "token",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import boto3
@@ -171,6 +172,32 @@ def test_a_message_over_128_kb_closes_the_connection_with_1009(fixture_stack: St
         return await _closed_code(client)
 
     assert run(scenario()) == 1009
+
+
+def test_a_client_still_sending_gets_the_1009_and_a_clean_closing_handshake(
+    fixture_stack: StackHandle,
+) -> None:
+    # GIVEN a client that keeps sending fragments well past the 128 KB message limit
+    async def scenario() -> tuple[str, ConnectionClosed]:
+        client = await fixture_stack.connect("ok")
+        connection_id = str((await client.recv_event("hello"))["connectionId"])
+        with contextlib.suppress(ConnectionClosed):
+            await client.connection.send(["z" * (16 * 1024)] * 64)  # 1 MB in 16 KB frames
+        with pytest.raises(ConnectionClosed) as closed:
+            await client.recv(timeout=5)
+        return connection_id, closed.value
+
+    connection_id, closed = run(scenario())
+    # THEN it reads the 1009, answers it, and TCP ends after the handshake, not with a reset
+    # (closing with the client's frames unread would reset the connection and lose the 1009)
+    assert closed.rcvd is not None
+    assert (closed.rcvd.code, closed.rcvd_then_sent) == (1009, True)
+    assert closed.__cause__ is None
+    # AND $disconnect reports the gateway's status
+    event = fixture_stack.wait_event(
+        "test.disconnected", lambda e: e["data"]["id"] == connection_id
+    )
+    assert (event["data"]["code"], event["data"]["reason"]) == (1009, "Message too big")
 
 
 def test_plain_http_to_the_websocket_url_needs_an_upgrade(fixture_stack: StackHandle) -> None:

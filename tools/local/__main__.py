@@ -24,7 +24,7 @@ from typing import Any
 from tools.local.environment import SIGNING_DEFAULTS, handler_environment
 from tools.local.intrinsics import LocalWorld
 from tools.local.local_api import banner
-from tools.local.server import LocalStack, StackOptions
+from tools.local.server import LocalStack, PortInUseError, StackOptions
 from tools.local.template import DEFAULT_TEMPLATE, load_local_template
 from tools.local.tokens import mint_token
 
@@ -138,7 +138,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("botocore").setLevel(logging.WARNING)
     if args.command == "serve":
-        asyncio.run(serve(_options(args)))
+        try:
+            asyncio.run(serve(_options(args)))
+        except PortInUseError as exc:
+            pick = f"run make dev PORT={exc.free}" if exc.free else "pick another with PORT=..."
+            print(f"opensock: port {exc.port} is already in use; {pick}", file=sys.stderr)
+            sys.exit(1)
     elif args.command == "token":
         token(args)
     else:

@@ -99,11 +99,10 @@ class WebSocketGateway:
         return web.Response(status=status, text=body if isinstance(body, str) else None)
 
     async def _serve(self, request: web.Request, connection: LocalConnection) -> web.StreamResponse:
-        socket = web.WebSocketResponse(
-            max_msg_size=self.limits.message_bytes, timeout=5.0, compress=False
-        )
+        # The frame guard enforces both size limits (max_msg_size=0: none of aiohttp's own).
+        socket = web.WebSocketResponse(max_msg_size=0, timeout=5.0, compress=False)
         await socket.prepare(request)
-        frame_guard.install(request, socket, self.limits.frame_bytes)
+        frame_guard.install(request, socket, self.limits)
         connection.socket = socket
         watchdog = asyncio.create_task(self._watch(connection))
         try:
@@ -111,6 +110,10 @@ class WebSocketGateway:
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     connection.touch()
                     self._spawn(self._on_message(connection, message.data))
+                elif isinstance(message.data, frame_guard.SizeLimitError):
+                    # 1009 first, then wait (≤ 5 s) for the client's close frame: closing TCP
+                    # while it still sends would reset the connection and lose the 1009.
+                    await self.registry.close(connection, *frame_guard.MESSAGE_TOO_BIG)
         finally:
             watchdog.cancel()
         self.registry.remove(connection.context.connection_id)

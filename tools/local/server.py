@@ -7,6 +7,7 @@ does that in the foreground; `run_in_thread` does it on a background thread for 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from collections.abc import Mapping
@@ -48,12 +49,36 @@ class StackOptions:
     """The developer's shell: overrides of settings such as `SIGNING_KEY_1_ENCODED`."""
 
 
+class PortInUseError(Exception):
+    def __init__(self, port: int, free: int) -> None:
+        super().__init__(f"port {port} is already in use (port {free} is free)")
+        self.port = port
+        self.free = free
+
+
 def bind(port: int) -> socket.socket:
     """Reserve 127.0.0.1:port (0 = a free one); listening starts only once the stack is ready."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(port, _free_port_after(port)) from exc
+        raise
     return sock
+
+
+def _free_port_after(port: int) -> int:
+    """The first port after `port` that binds now (a suggestion; it may be gone later)."""
+    for candidate in range(port + 1, min(port + 100, 65536)):
+        try:
+            bind(candidate).close()
+        except OSError:
+            continue
+        return candidate
+    return 0
 
 
 class LocalStack:
@@ -85,9 +110,9 @@ class LocalStack:
         return mint_token(self.environment, claims, **options)
 
     async def start(self) -> None:
-        self._warming = asyncio.ensure_future(asyncio.to_thread(resources.warm_moto_imports))
-        sock = bind(self.options.port)
+        sock = bind(self.options.port)  # first: a taken port fails at once
         self.port = sock.getsockname()[1]
+        self._warming = asyncio.ensure_future(asyncio.to_thread(resources.warm_moto_imports))
         try:
             app = await self._build()
         except BaseException:
