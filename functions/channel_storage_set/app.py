@@ -13,5 +13,5 @@ if TYPE_CHECKING:
 
 @websocket_route(model=StorageSetRequest)
 def lambda_handler(request: WsRequest[StorageSetRequest], app: App) -> Response:
-    app.storage.set_from_socket(request.connection_id, request.body, request.request_id)
+    app.storage.set_from_socket(request.connection_id, request.body, request.origin())
     return ok()

@@ -12,5 +12,5 @@ if TYPE_CHECKING:
 
 @invocation
 def lambda_handler(event: dict[str, Any], app: App) -> dict[str, int]:
-    expired, emitted = app.storage.expire(event.get("Records") or [])
+    expired, emitted = app.storage_expiry.expire(event.get("Records") or [])
     return {"expired": expired, "emitted": emitted}

@@ -14,8 +14,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from opensock.app.client_frames import frame_event
-from opensock.app.publishing import _check_store
 from opensock.domain import requests
+from opensock.domain.messages import check_store as _check_store
 from opensock.domain.names import check_channel, check_data, check_event
 from opensock.domain.schedule import parse_at
 from opensock.edge.websocket import parse_ws_event

@@ -39,12 +39,13 @@ from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
 from opensock.app.scheduled import ScheduledJobs
 from opensock.app.storage import ChannelStorage
+from opensock.app.storage_expiry import StorageExpiry
 from opensock.app.storage_writes import StorageWriter
 from opensock.app.subscriptions import Subscriptions
 from opensock.app.user_metadata import UserMetadata
 from opensock.clock import Clock, system_clock
 from opensock.config import Settings, get_settings
-from opensock.domain.auth.tokens import TokenVerifier
+from opensock.domain.auth.tokens import TokenVerifier, UsedTokenRegistry
 from opensock.ports import ApiKeys as ApiKeysPort
 from opensock.ports import (
     ChannelMetaRepository,
@@ -71,7 +72,7 @@ class Adapters:
     settings: Settings
     clock: Clock
     connections: ConnectionRepository
-    used_tokens: Any
+    used_tokens: UsedTokenRegistry
     subscriptions: SubscriptionRepository
     presence: MemberRepository
     channel_meta: ChannelMetaRepository
@@ -131,6 +132,7 @@ class App:
     subscriptions: Subscriptions
     publishing: Publishing
     storage: ChannelStorage
+    storage_expiry: StorageExpiry
     user_metadata: UserMetadata
     channels: Channels
     client_frames: ClientFrames
@@ -168,8 +170,6 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         a.client_reader,
         a.scheduler,
         a.gateway,
-        a.pubsub,
-        a.stream,
         a.clock,
     )
     subscriptions = Subscriptions(
@@ -212,6 +212,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         subscriptions=subscriptions,
         publishing=publishing,
         storage=storage,
+        storage_expiry=StorageExpiry(a.stream, a.pubsub),
         user_metadata=UserMetadata(
             a.connections, a.subscriptions, a.presence, a.umd_table, verifier, membership, a.clock
         ),

@@ -24,7 +24,7 @@ from opensock.domain.auth.grants import is_valid_channel_name
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.channel_events import message_published
 from opensock.domain.fanout_jobs import FanoutJob
-from opensock.domain.messages import Outgoing, new_message_id
+from opensock.domain.messages import Outgoing, check_store, new_message_id, sender_origin
 from opensock.domain.model import Connection, Origin, Subscription
 from opensock.domain.names import check_channel, check_data, check_event
 from opensock.domain.requests import ClientPublishRequest, ServerPublishRequest, parse_body
@@ -32,7 +32,6 @@ from opensock.domain.schedule import check_schedule_before, parse_at
 from opensock.domain.storage_access import SubscriptionLookup
 from opensock.errors import (
     InvalidMessageError,
-    InvalidStoreError,
     NotSubscribedError,
     PublishPermissionDeniedError,
 )
@@ -46,7 +45,6 @@ from opensock.ports import (
     SubscriptionRepository,
 )
 
-MAX_STORE_SECONDS = 3_155_695_200
 DEDUP_WINDOW_SECONDS = 300
 REPEAT_WINDOW_SECONDS = 86_400
 """Scheduler retries for up to 24 h by default; a firing is remembered that long."""
@@ -67,23 +65,6 @@ class PublishResult:
         if self.schedule_arn:
             body["scheduleArn"] = self.schedule_arn
         return body
-
-
-def _sender_origin(connection: Connection, origin: Origin) -> Origin:
-    """WebSocket publishes report the connection's IP and User-Agent from connect (S §5.7):
-    message events carry no headers."""
-    if origin.trigger != "client.websocket":
-        return origin
-    return replace(
-        origin,
-        source_ip=connection.source_ip or origin.source_ip,
-        user_agent=connection.user_agent or origin.user_agent,
-    )
-
-
-def _check_store(store: int | None) -> None:
-    if store is not None and store != -1 and not 0 <= store <= MAX_STORE_SECONDS:
-        raise InvalidStoreError("store must be -1, 0 or 1..3155695200")
 
 
 class Publishing:
@@ -136,7 +117,7 @@ class Publishing:
         check_channel(request.channel)
         check_event(request.event)
         check_data(request.data)
-        _check_store(request.store)
+        check_store(request.store)
         at = None
         if request.schedule_expression is not None:
             tz = request.schedule_expression_timezone
@@ -190,7 +171,7 @@ class Publishing:
         *,
         http: bool,
     ) -> PublishResult:
-        origin = _sender_origin(connection, origin)
+        origin = sender_origin(connection, origin)
         request = parse_body(ClientPublishRequest, body)
         check_event(request.event)
         check_channel(request.channel)

@@ -1,17 +1,17 @@
 """Channel storage (PROTOCOL §11): client reads and writes, server and scheduled writes,
-listings, the subscribe snapshot and TTL expiry events.
+listings and the subscribe snapshot (TTL expiry: `app/storage_expiry.py`).
 
 Client operations check permissions before anything is written (§11.2, §11.6): `set` for
 writes, `scheduleBefore` for scheduled writes, `get` for reads; TTL and pub/sub come from the
 writer's own `store` and `emitPubSubEvent` directives. Server writes (SERVER-API §2.5) need no
 permission: `meta` is `{"uid":null,"umd":null}` (Q-STOR-2), `store` defaults to -1 and `0` is
 refused. A scheduled write is captured whole when accepted and applied at fire time without
-re-checks (§14.3, Q-SCHED-2). Expiry is pub/sub only, never frames (§11.5).
+re-checks (§14.3, Q-SCHED-2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from opensock.clock import Clock
 from opensock.domain import storage_frames as frames
 from opensock.domain.auth.permissions import Permissions, StorageDirective
 from opensock.domain.frames import Frame
+from opensock.domain.messages import sender_origin
 from opensock.domain.model import Connection, Origin, Subscription
 from opensock.domain.requests import (
     StorageGetRequest,
@@ -31,11 +32,9 @@ from opensock.domain.requests import (
 )
 from opensock.domain.schedule import check_schedule_before, parse_at
 from opensock.domain.storage_access import ClientAccess, SubscriptionLookup, client_access
-from opensock.domain.storage_events import storage_updated
 from opensock.domain.storage_model import (
     SERVER_WRITER,
     Outcome,
-    StorageEntry,
     StorageWrite,
     write_from_json,
     write_to_json,
@@ -52,10 +51,8 @@ from opensock.observability import count
 from opensock.ports import (
     ClientReader,
     ConnectionGateway,
-    EventPublisher,
     Scheduler,
     StorageRepository,
-    StreamDecoder,
     SubscriptionRepository,
 )
 
@@ -77,17 +74,6 @@ class SetResult:
         return body
 
 
-def websocket_origin(request_id: str | None, connection: Connection) -> Origin:
-    """`client.websocket`, with the source IP and user agent seen at connect (SERVER-API §5.7)."""
-    return Origin(
-        trigger="client.websocket",
-        request_id=request_id,
-        connection_id=connection.connection_id,
-        source_ip=connection.source_ip,
-        user_agent=connection.user_agent,
-    )
-
-
 class ChannelStorage:
     def __init__(
         self,
@@ -97,29 +83,25 @@ class ChannelStorage:
         reader: ClientReader,
         scheduler: Scheduler,
         gateway: ConnectionGateway,
-        publisher: EventPublisher,
-        stream: StreamDecoder,
         clock: Clock,
     ) -> None:
         self._entries = entries
-        self._stream = stream
         self._writer = writer
         self._subscriptions = subscriptions
         self._reader = reader
         self._scheduler = scheduler
         self._gateway = gateway
-        self._publisher = publisher
         self._clock = clock
 
     # --- clients ------------------------------------------------------------------------------
     def set_from_socket(
-        self, connection_id: str, request: StorageSetRequest, request_id: str | None
+        self, connection_id: str, request: StorageSetRequest, origin: Origin
     ) -> SetResult:
         """`hotsock.channelStorageSet`: connection and subscription in one batch read."""
         reads = self._reader.read(connection_id, request.channel)
         if reads.connection is None:
             raise UnauthorizedError("unknown connection")
-        origin = websocket_origin(request_id, reads.connection)
+        origin = sender_origin(reads.connection, origin)
         lookup = reads.subscriptions(self._subscriptions)
         return self._client_set(request, reads.connection, origin, lookup)
 
@@ -210,34 +192,6 @@ class ChannelStorage:
         """ScheduledFunction, kind `storageSet`: the captured write, applied as is."""
         write = write_from_json(payload["request"], payload.get("origin") or {})
         self._apply(write)
-
-    def expire(self, records: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
-        """StreamFunction: (entries the TTL sweeper removed, pub/sub events emitted)."""
-        entries = self._stream.expired_entries(records)
-        return len(entries), self.emit_expirations(entries)
-
-    def emit_expirations(self, entries: Iterable[StorageEntry]) -> int:
-        """TTL removals: one `hotsock.channelStorageUpdated` (`expired: true`) per entry whose
-        last write asked for pub/sub events (Q-STOR-4), with that write's meta and origin."""
-        entries = list(entries)
-        events = [
-            storage_updated(
-                channel=entry.channel,
-                key=entry.key,
-                data=None,
-                previous=entry.data,
-                expires_at=entry.expires_at,
-                writer=entry.writer,
-                origin=entry.origin,
-                expired=True,
-            )
-            for entry in entries
-            if entry.emit
-        ]
-        if events and self._publisher.enabled:
-            self._publisher.emit(events)
-        count("ChannelStorageExpired", len(entries))
-        return len(events) if self._publisher.enabled else 0
 
     # --- shared -------------------------------------------------------------------------------
     def _client_set(

@@ -6,16 +6,17 @@ now or captured in a schedule and delivered at fire time with the same identity 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ulid import ULID
 
 from opensock.domain.frames import Frame
-from opensock.domain.model import Member
+from opensock.domain.model import Connection, Member, Origin
+from opensock.errors import InvalidStoreError
 from opensock.jsoncodec import JsonValue
 
-DEDUP_WINDOW_SECONDS = 300
+MAX_STORE_SECONDS = 3_155_695_200
 
 
 def new_message_id() -> str:
@@ -57,3 +58,20 @@ class Outgoing:
         meta = value.get("meta")
         fields = {**value, "meta": Member(meta["uid"], meta.get("umd")) if meta else None}
         return cls(**fields)
+
+
+def sender_origin(connection: Connection, origin: Origin) -> Origin:
+    """WebSocket publishes report the connection's IP and User-Agent from connect (S §5.7):
+    message events carry no headers."""
+    if origin.trigger != "client.websocket":
+        return origin
+    return replace(
+        origin,
+        source_ip=connection.source_ip or origin.source_ip,
+        user_agent=connection.user_agent or origin.user_agent,
+    )
+
+
+def check_store(store: int | None) -> None:
+    if store is not None and store != -1 and not 0 <= store <= MAX_STORE_SECONDS:
+        raise InvalidStoreError("store must be -1, 0 or 1..3155695200")
