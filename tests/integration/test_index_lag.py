@@ -63,7 +63,7 @@ def sam_and_leo(channel_stack: Stack) -> Stack:
 
 
 def member_uids(stack: Stack) -> list[str]:
-    return [state.uid for state in stack.presence.members(ROOM)]
+    return [state.uid for state in stack.members.members(ROOM)]
 
 
 def unsubscribed_ids(stack: Stack) -> list[tuple[str, str]]:

@@ -20,11 +20,11 @@ from opensock.adapters.dynamodb.channel_meta_table import ChannelMetaTable
 from opensock.adapters.dynamodb.client_reads import ClientReader
 from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTokenTable
 from opensock.adapters.dynamodb.dedup_table import DedupTable
-from opensock.adapters.dynamodb.member_table import PresenceTable
+from opensock.adapters.dynamodb.member_table import MemberTable
 from opensock.adapters.dynamodb.storage_table import StorageTable
 from opensock.adapters.dynamodb.stream_records import TtlStreamDecoder
 from opensock.adapters.dynamodb.subscription_table import SubscriptionTable
-from opensock.adapters.dynamodb.user_metadata_table import UmdTable
+from opensock.adapters.dynamodb.user_metadata_table import UserMetadataTable
 from opensock.adapters.lambda_invoke import LambdaInvoker
 from opensock.adapters.pubsub import AwsEventPublisher
 from opensock.adapters.scheduler import EventBridgeScheduler
@@ -74,11 +74,11 @@ class Adapters:
     connections: ConnectionRepository
     used_tokens: UsedTokenRegistry
     subscriptions: SubscriptionRepository
-    presence: MemberRepository
+    members: MemberRepository
     channel_meta: ChannelMetaRepository
     dedup: DedupRepository
     storage_entries: StorageRepository
-    umd_table: UserMetadataRepository
+    user_metadata_table: UserMetadataRepository
     client_reader: ClientReaderPort
     gateway: ConnectionGateway
     pubsub: EventPublisher
@@ -93,18 +93,18 @@ class Adapters:
 def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides: Any) -> Adapters:
     """The AWS adapters for `settings`; `overrides` replaces any of them by name."""
     table = settings.table_name
-    presence = PresenceTable(table)
+    members = MemberTable(table)
     adapters = Adapters(
         settings=settings,
         clock=clock,
         connections=ConnectionTable(table, clock=clock),
         used_tokens=UsedTokenTable(table),
         subscriptions=SubscriptionTable(table, clock=clock),
-        presence=presence,
+        members=members,
         channel_meta=ChannelMetaTable(table),
         dedup=DedupTable(table, clock=clock),
         storage_entries=StorageTable(table),
-        umd_table=UmdTable(table, presence),
+        user_metadata_table=UserMetadataTable(table, members),
         client_reader=ClientReader(table, clock=clock),
         gateway=ApiGatewayConnections(settings.websocket_callback_url),
         pubsub=AwsEventPublisher(settings.pubsub_sns_topic_arn, settings.pubsub_event_bus_name),
@@ -159,7 +159,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     fanout = Fanout(
         a.gateway, a.subscriptions, a.fanout_queue, batch_size=settings.fanout_batch_size
     )
-    membership = Membership(a.subscriptions, a.presence, a.channel_meta, fanout, a.pubsub, a.clock)
+    membership = Membership(a.subscriptions, a.members, a.channel_meta, fanout, a.pubsub, a.clock)
     cleanup = ConnectionCleanup(a.connections, a.subscriptions, a.gateway, membership, a.clock)
     fanout.prune_with(cleanup.prune_gone)
     writer = StorageWriter(a.storage_entries, fanout, a.pubsub, a.clock)
@@ -214,9 +214,15 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         storage=storage,
         storage_expiry=StorageExpiry(a.stream, a.pubsub),
         user_metadata=UserMetadata(
-            a.connections, a.subscriptions, a.presence, a.umd_table, verifier, membership, a.clock
+            a.connections,
+            a.subscriptions,
+            a.members,
+            a.user_metadata_table,
+            verifier,
+            membership,
+            a.clock,
         ),
-        channels=Channels(a.channel_meta, a.presence),
+        channels=Channels(a.channel_meta, a.members),
         client_frames=ClientFrames(publishing),
         fanout=fanout,
         scheduled=ScheduledJobs(

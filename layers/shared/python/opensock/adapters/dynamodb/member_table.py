@@ -57,7 +57,7 @@ def _member_state(values: dict[str, Any]) -> MemberState:
     )
 
 
-class PresenceTable(TableAdapter):
+class MemberTable(TableAdapter):
     def __init__(self, table_name: str, client: Any = None, limit: int = 102_400) -> None:
         super().__init__(table_name, client)
         self.limit = limit
