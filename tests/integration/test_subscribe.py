@@ -227,7 +227,7 @@ def test_request_counts(channel_stack: Stack) -> None:
 
 def test_request_counts_without_pubsub(channel_stack: Stack) -> None:
     # GIVEN pub/sub off (the template's default), so no count is read back
-    channel_stack.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
+    channel_stack.pubsub = FakePublisher(enabled=False)
     open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
     counter = count_dynamodb(channel_stack)
     # WHEN the connection subscribes to a standard channel
