@@ -135,7 +135,7 @@ def test_chat_history_reactions_and_resume(
 
     async def scenario() -> None:
         # GIVEN Jim and Pam on the office channel (Pam may read the whole history)
-        jim, jim_data = await open_client(stack, "jim")
+        jim, _ = await open_client(stack, "jim")
         pam, pam_data = await open_client(stack, "pam", {"name": "Pam"}, history_start=0)
         await subscribe(jim, "jim")
         await subscribe(pam, "pam", {"name": "Pam"})
