@@ -65,7 +65,9 @@ def fanout(
     with World(meter, post_latency=latency, record_frames=False) as world:
         channel = "chat.fanout"
         seed.subscribers(world, channel, subscribers, FANOUT_GRANTS)
-        c.server_publish(world, "chat.warmup", **fields)  # warm the function (imports, clients)
+        # warm the function as a warm container is: imports, clients and the post pool
+        seed.subscribers(world, "chat.warmup", 1, FANOUT_GRANTS, prefix="W")
+        c.server_publish(world, "chat.warmup", **fields)
         with meter.measure() as usage:
             started = time.perf_counter()
             c.server_publish(world, channel, **fields)

@@ -87,13 +87,14 @@ class Fanout:
     def _post_alongside(
         self, frame: Frame, ids: Sequence[str], alongside: Alongside
     ) -> FanoutReport:
-        """The posts on the pool, `alongside` on this thread (moto in tests sees one caller)."""
-        data = dumps(frame).encode("utf-8")
-        futures = [self._executor().submit(self._post, cid, data) for cid in ids]
+        """`alongside` on the pool while this thread posts (a single post stays inline, so
+        nothing waits for a thread to wake); AWS is never called from two threads at once:
+        the posts go to the management API, the prune runs after `alongside` is done."""
+        pending = self._executor().submit(alongside)
+        report = self.post_all(frame, ids)
         try:
-            alongside()
+            pending.result()
         finally:
-            report = self._report(ids, [future.result() for future in futures])
             self._prune(report)
             if report.failed:
                 count("FanoutFailed", report.failed)
