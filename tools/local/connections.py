@@ -48,6 +48,8 @@ class LocalConnection:
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dropped: bool = False
     """Closed by `POST /_local/connections/{id}/drop`: no `$disconnect` (a missed one)."""
+    served: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the socket is closed and its `$disconnect` ran (or was skipped)."""
 
     @property
     def is_open(self) -> bool:

@@ -116,6 +116,7 @@ class WebSocketGateway:
         self.registry.remove(connection.context.connection_id)
         if not self.shutting_down and not connection.dropped:
             await self._disconnect(connection, socket)
+        connection.served.set()
         return socket
 
     def _spawn(self, coroutine: Any) -> None:
@@ -194,6 +195,7 @@ class WebSocketGateway:
             return False
         connection.dropped = True
         await self.registry.close(connection, *GOING_AWAY)
+        await asyncio.wait_for(connection.served.wait(), 10)
         return True
 
     async def close_all(self) -> None:
