@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from opensock.app import liveness as liveness_module
 from opensock.app.liveness import Liveness, LivenessSettings
 from opensock.domain.model import Connection
 from opensock.domain.timers import Timer, heartbeat_timer, keep_alive_timer
@@ -159,3 +162,23 @@ def test_sweep_cleans_expired_and_gone_but_not_young_or_open() -> None:
     assert rig.cleanup.ended == ["expired", "gone"]
     assert (report.checked, report.expired, report.gone) == (2, 1, 1)
     assert rig.index.slots == [int(now // 60) % 4]
+
+
+def test_a_large_slot_is_shared_out_to_parallel_invocations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN five open connections, two per invocation
+    monkeypatch.setattr(liveness_module, "SWEEP_BATCH", 2)
+    now = T0 + 10_000
+    ids = [f"c{n}" for n in range(5)]
+    rig = Rig([(cid, int(now) + 3600) for cid in ids])
+    rig.clock.now = now
+    rig.gateway.gone.update({"c1", "c4"})
+    # WHEN the sweep runs: it checks the first share and queues the others
+    report = rig.liveness.sweep()
+    batches = rig.timers.due(now)
+    assert [t.data["connectionIds"] for t in batches] == [["c2", "c3"], ["c4"]]
+    assert (report.checked, report.gone, rig.cleanup.ended) == (5, 1, ["c1"])
+    # THEN the queued shares are checked by the timers' invocation
+    rig.fire(*batches)
+    assert rig.cleanup.ended == ["c1", "c4"]

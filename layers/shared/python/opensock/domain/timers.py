@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-TimerKind = Literal["heartbeat", "keepAlive", "memberLeave"]
+TimerKind = Literal["heartbeat", "keepAlive", "memberLeave", "sweepBatch"]
 MAX_DELAY_SECONDS = 900
 """SQS DelaySeconds' ceiling: a longer wait is done in hops (the timer re-arms itself)."""
 
@@ -47,6 +47,11 @@ def keep_alive_timer(connection_id: str, expires_at: int, due: float) -> Timer:
 
 def member_leave_timer(channel: str, uid: str, version: int, due: float) -> Timer:
     return Timer("memberLeave", due, {"channel": channel, "uid": uid, "version": version})
+
+
+def sweep_batch_timer(connection_ids: list[str], due: float) -> Timer:
+    """A share of a large sweep slot, checked by another LivenessFunction invocation."""
+    return Timer("sweepBatch", due, {"connectionIds": connection_ids})
 
 
 def heartbeat_deadline(connected_at: float, last_active: float | None, timeout: int) -> float:
