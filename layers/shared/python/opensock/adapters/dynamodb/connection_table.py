@@ -12,7 +12,7 @@ from opensock.domain.model import Connection
 from opensock.jsoncodec import dumps, loads
 
 
-def _connection_item(connection: Connection, sweep_slots: int) -> dict[str, Any]:
+def _connection_item(connection: Connection, sweep_slots: int = 4) -> dict[str, Any]:
     slot = keys.sweep_slot_of(connection.connection_id, sweep_slots)
     return to_item(
         {
