@@ -116,3 +116,16 @@ def test_schedule_v2_rates_are_read_from_the_template_and_played() -> None:
 def test_cron_schedules_are_reported_not_played() -> None:
     source = EventSource("ScheduleV2", "F", "cron(0 12 * * ? *)", 1, False, (), {})
     asyncio.run(asyncio.wait_for(RatePlayer(source, lambda f, e: None).run(), 5))
+
+
+def test_liveness_settings_pass_through_from_the_shell() -> None:
+    from tools.local.environment import handler_environment
+
+    template = load_local_template(DEFAULT_TEMPLATE, LocalWorld(port=0))
+    defaults = handler_environment(template, {}).variables
+    assert defaults["KEEP_ALIVE_INTERVAL_SECONDS"] == "570"
+    assert defaults["PRESENCE_LEAVE_GRACE_SECONDS"] == "0"  # exactly Hotsock
+    shell = {"KEEP_ALIVE_INTERVAL_SECONDS": "5", "PRESENCE_LEAVE_GRACE_SECONDS": "3"}
+    variables = handler_environment(template, shell).variables
+    assert variables["KEEP_ALIVE_INTERVAL_SECONDS"] == "5"
+    assert variables["PRESENCE_LEAVE_GRACE_SECONDS"] == "3"
