@@ -44,6 +44,8 @@ class StackOptions:
     template: Path = DEFAULT_TEMPLATE
     idle_timeout: float = 600.0
     max_lifetime: float = 7200.0
+    rate_seconds: float | None = None
+    """Play every `rate()` schedule with this period instead (time-compressed tests)."""
     parameters: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
     """The developer's shell: overrides of settings such as `SIGNING_KEY_1_ENCODED`."""
@@ -125,7 +127,11 @@ class LocalStack:
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
         self._tasks = start_sources(
-            self.template, self.invoker, self.moto, self.lambda_api.dispatch
+            self.template,
+            self.invoker,
+            self.moto,
+            self.lambda_api.dispatch,
+            self.options.rate_seconds,
         )
         self.ready = True
 

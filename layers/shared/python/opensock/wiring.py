@@ -30,6 +30,7 @@ from opensock.adapters.lambda_invoke import LambdaInvoker
 from opensock.adapters.pubsub import AwsEventPublisher
 from opensock.adapters.scheduler import EventBridgeScheduler
 from opensock.adapters.sqs import SqsFanoutQueue
+from opensock.adapters.sqs_timers import SqsTimers
 from opensock.adapters.ssm_api_keys import ApiKeys
 from opensock.app.channels import Channels
 from opensock.app.cleanup import ConnectionCleanup
@@ -37,6 +38,7 @@ from opensock.app.client_frames import ClientFrames
 from opensock.app.connections import Connections
 from opensock.app.fanout import Fanout
 from opensock.app.history import History
+from opensock.app.liveness import Liveness, LivenessSettings
 from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
 from opensock.app.reactions import Reactions
@@ -64,6 +66,7 @@ from opensock.ports import (
     StorageRepository,
     StreamDecoder,
     SubscriptionRepository,
+    Timers,
     UserMetadataRepository,
 )
 from opensock.ports import ClientReader as ClientReaderPort
@@ -92,6 +95,7 @@ class Adapters:
     api_keys: ApiKeysPort
     fanout_queue: FanoutQueue | None
     stream: StreamDecoder
+    timers: Timers | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
 
 
@@ -102,7 +106,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
     adapters = Adapters(
         settings=settings,
         clock=clock,
-        connections=ConnectionTable(table, clock=clock),
+        connections=ConnectionTable(table, clock=clock, sweep_slots=settings.sweep_slots),
         used_tokens=UsedTokenTable(table),
         subscriptions=SubscriptionTable(table, clock=clock),
         members=members,
@@ -125,6 +129,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         if settings.fanout_queue_url
         else None,
         stream=TtlStreamDecoder(),
+        timers=SqsTimers(settings.liveness_queue_url) if settings.liveness_queue_url else None,
     )
     return replace(adapters, **overrides)
 
@@ -143,6 +148,7 @@ class App:
     channels: Channels
     client_frames: ClientFrames
     fanout: Fanout
+    liveness: Liveness
     scheduled: ScheduledJobs
     history: History
     reactions: Reactions
@@ -167,8 +173,32 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     fanout = Fanout(
         a.gateway, a.subscriptions, a.fanout_queue, batch_size=settings.fanout_batch_size
     )
-    membership = Membership(a.subscriptions, a.members, a.channel_meta, fanout, a.pubsub, a.clock)
+    membership = Membership(
+        a.subscriptions,
+        a.members,
+        a.channel_meta,
+        fanout,
+        a.pubsub,
+        a.clock,
+        a.timers,
+        leave_grace_seconds=settings.presence_leave_grace_seconds,
+    )
     cleanup = ConnectionCleanup(a.connections, a.subscriptions, a.gateway, membership, a.clock)
+    liveness = Liveness(
+        a.connections,
+        a.gateway,
+        a.timers,
+        cleanup,
+        membership,
+        a.clock,
+        LivenessSettings(
+            keep_alive_interval=settings.keep_alive_interval_seconds,
+            heartbeat_grace=settings.heartbeat_grace_seconds,
+            sweep_interval=settings.sweep_interval_seconds,
+            sweep_slots=settings.sweep_slots,
+            connection_lifetime=settings.connection_lifetime_seconds,
+        ),
+    )
     fanout.prune_with(cleanup.prune_gone)
     writer = StorageWriter(a.storage_entries, fanout, a.pubsub, a.clock)
     storage = ChannelStorage(
@@ -228,6 +258,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         connected_function_name=settings.connected_function_name,
         connected_post_timeout_seconds=settings.connected_post_timeout_seconds,
         sleep=a.sleep,
+        after_announce=[liveness.arm],
     )
     return App(
         settings=settings,
@@ -245,9 +276,10 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
             membership,
             a.clock,
         ),
-        channels=Channels(a.channel_meta, a.members),
+        channels=Channels(a.channel_meta, a.members, a.subscriptions),
         client_frames=ClientFrames(publishing),
         fanout=fanout,
+        liveness=liveness,
         scheduled=ScheduledJobs(
             {"publish": publishing.run_scheduled, "storageSet": storage.run_scheduled}
         ),

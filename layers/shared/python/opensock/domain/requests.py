@@ -226,6 +226,12 @@ class StorageListRequest(RequestModel):
     keys: Annotated[tuple[str, ...] | None, BeforeValidator(_keys)] = None
 
 
+class ChannelInfoRequest(RequestModel):
+    """`connection/getChannelInfo` (SERVER-API §4.8)."""
+
+    channel: StorageChannel = Field(default=None, validate_default=True)
+
+
 # --- user metadata (PROTOCOL §7.6, SERVER-API §4.9) ---------------------------------------------
 class UserMetadataUpdateData(RequestModel):
     token: StrictStr
