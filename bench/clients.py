@@ -55,8 +55,14 @@ def mock_route(world: World, *, replies: bool) -> None:
     world.meter.usage.messages_out += int(replies)
 
 
-def storage_set(world: World, cid: str, channel: str, key: str, data: Any) -> Any:
+def storage_set(world: World, cid: str, channel: str, key: str, data: Any, **extra: Any) -> Any:
     body = {"event": "hotsock.channelStorageSet", "channel": channel, "key": key, "data": data}
+    return send(world, "channel_storage_set", cid, {**body, **extra})
+
+
+def storage_step(world: World, cid: str, channel: str, key: str, **step: Any) -> Any:
+    """A counter step (extension): `increment`, optional `min`/`max`."""
+    body = {"event": "hotsock.channelStorageSet", "channel": channel, "key": key, **step}
     return send(world, "channel_storage_set", cid, body)
 
 

@@ -117,6 +117,21 @@ def _storage_prepare(world: World, index: int) -> tuple[str, str]:
     return writer, channel
 
 
+def _conditional_prepare(world: World, index: int) -> tuple[str, str]:
+    """A key at version 1 on a channel of its own (the other storage rows reuse theirs)."""
+    channel = f"store.cond{index}"
+    writer, _ = pair(world, "CND", index, channel)
+    c.storage_set(world, writer, channel, "k", {"v": -1})
+    return writer, channel
+
+
+def _counter_prepare(world: World, index: int) -> tuple[str, str]:
+    channel = f"store.count{index}"
+    writer, _ = pair(world, "CNT", index, channel)
+    c.storage_step(world, writer, channel, "k", increment=1)
+    return writer, channel
+
+
 def _server_one(world: World, index: int) -> str:
     channel = f"chat.one{index}"
     c.subscribe(world, fresh(world, "SRV", index), channel)
@@ -195,6 +210,23 @@ def scenarios() -> list[Scenario]:
             "storage set, 1 other observer",
             _storage_prepare,
             lambda w, s: c.storage_set(w, s[0], s[1], "k", {"v": 1}),
+            delivered=1,
+        ),
+        Scenario(
+            "conditional storage set won (ifVersion), 1 other observer",
+            _conditional_prepare,
+            lambda w, s: c.storage_set(w, s[0], s[1], "k", {"v": 1}, ifVersion=1),
+            delivered=1,
+        ),
+        Scenario(
+            "conditional storage set lost (ifAbsent), nothing sent",
+            _conditional_prepare,
+            lambda w, s: c.storage_set(w, s[0], s[1], "k", {"v": 1}, ifAbsent=True),
+        ),
+        Scenario(
+            "storage counter increment (max), 1 other observer",
+            _counter_prepare,
+            lambda w, s: c.storage_step(w, s[0], s[1], "k", increment=1, max=1_000),
             delivered=1,
         ),
         Scenario(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from opensock.domain.storage_model import StorageEntry, WriteResult
+from opensock.domain.storage_model import StorageEntry, WriteResult, live_version
 from opensock.domain.storage_values import canonical
 
 
@@ -30,27 +30,52 @@ class FakeStorageRepository:
         if hook is not None:
             hook()
 
-    def put(self, entry: StorageEntry, now: float) -> WriteResult:
+    def put(self, entry: StorageEntry, now: float, expected: int | None = None) -> WriteResult:
         self._hook()
         with self._lock:
             self.calls["put"] += 1
             old = self.items.get((entry.channel, entry.key))
+            if expected is not None and live_version(old, now) != expected:
+                return WriteResult(changed=False, previous=old)
             live = old is not None and old.is_live(now)
-            if live and old is not None and canonical(old.data) == canonical(entry.data):
-                return WriteResult(changed=False)
+            if (
+                live
+                and old is not None
+                and old.counter == entry.counter
+                and canonical(old.data) == canonical(entry.data)
+            ):
+                return WriteResult(changed=False, previous=old)
             version = (old.version if old else 0) + 1
             self.items[(entry.channel, entry.key)] = replace(entry, version=version)
             return WriteResult(changed=True, previous=old)
 
-    def delete(self, channel: str, key: str, now: float) -> WriteResult:
+    def delete(
+        self, channel: str, key: str, now: float, expected: int | None = None
+    ) -> WriteResult:
         self._hook()
         with self._lock:
             self.calls["delete"] += 1
             old = self.items.get((channel, key))
             if old is None or not old.is_live(now):
-                return WriteResult(changed=False)
+                return WriteResult(changed=False, previous=old)
+            if expected is not None and old.version != expected:
+                return WriteResult(changed=False, previous=old)
             del self.items[(channel, key)]
             return WriteResult(changed=True, previous=old)
+
+    def add(self, entry: StorageEntry, by: int, bound: int | None, now: float) -> WriteResult:
+        self._hook()
+        with self._lock:
+            self.calls["add"] += 1
+            old = self.items.get((entry.channel, entry.key))
+            if old is None or not old.is_live(now) or not old.counter:
+                return WriteResult(changed=False, previous=old)
+            count = int(str(old.data))
+            if bound is not None and (count > bound if by > 0 else count < bound):
+                return WriteResult(changed=False, previous=old)
+            new = replace(entry, data=count + by, counter=True, version=old.version + 1)
+            self.items[(entry.channel, entry.key)] = new
+            return WriteResult(changed=True, current=new)
 
     def get(self, channel: str, key: str, now: float) -> StorageEntry | None:
         with self._lock:

@@ -7,7 +7,7 @@ HTTP JSON error; nothing else is ever shown to a caller.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class AppError(Exception):
@@ -19,6 +19,10 @@ class AppError(Exception):
         self.message = message or self.default_message
         self.channel = channel
         super().__init__(self.message)
+
+    def details(self) -> dict[str, Any]:
+        """Fields an extension's error adds next to `code` and `message` (none for Hotsock's)."""
+        return {}
 
 
 # --- tokens -------------------------------------------------------------------------------
@@ -151,6 +155,47 @@ class StorageGetPermissionDeniedError(AppError):
     code = "STORAGE_GET_PERMISSION_DENIED"
     status = 403
     default_message = "not authorized to get this storage key"
+
+
+class StorageConditionFailedError(AppError):
+    """A conditional write or counter step found the entry in another state (extension):
+    nothing was written or sent. Carries the current `version` (0 = absent), and the value
+    (`data`, `meta`) when the writer may `get` the key."""
+
+    code = "STORAGE_CONDITION_FAILED"
+    status = 409
+    default_message = "the storage entry is not in the expected state"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        channel: str | None = None,
+        version: int = 0,
+        value: tuple[Any, Any] | None = None,
+    ) -> None:
+        super().__init__(message, channel=channel)
+        self.version = version
+        self.value = value
+
+    def details(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"version": self.version}
+        if self.value is not None:
+            found["data"], found["meta"] = self.value
+        return found
+
+    def hiding_value(self) -> StorageConditionFailedError:
+        return type(self)(self.message, channel=self.channel, version=self.version)
+
+
+class StorageCounterLimitError(StorageConditionFailedError):
+    code = "STORAGE_COUNTER_LIMIT"
+    default_message = "the increment would pass the counter's bound"
+
+
+class StorageNotACounterError(StorageConditionFailedError):
+    code = "STORAGE_NOT_A_COUNTER"
+    default_message = "the storage entry does not hold an integer"
 
 
 class GetInfoPermissionDeniedError(AppError):

@@ -156,11 +156,18 @@ class DedupRepository(Protocol):
 class StorageRepository(Protocol):
     """Storage entries of the one table."""
 
-    def put(self, entry: StorageEntry, now: float) -> WriteResult:
-        """Install `entry` unless the live value is already equal (condition on the value)."""
+    def put(self, entry: StorageEntry, now: float, expected: int | None = None) -> WriteResult:
+        """Install `entry` unless the live value is already equal (condition on the value) or,
+        with `expected`, the live version differs (0 = absent); a failed condition returns the
+        item as found in `previous`."""
 
-    def delete(self, channel: str, key: str, now: float) -> WriteResult:
-        """Remove a live entry; unchanged when it is absent or expired."""
+    def delete(
+        self, channel: str, key: str, now: float, expected: int | None = None
+    ) -> WriteResult:
+        """Remove a live entry (of version `expected`); unchanged when it is absent or expired."""
+
+    def add(self, entry: StorageEntry, by: int, bound: int | None, now: float) -> WriteResult:
+        """Step a live counter by `by` if its count is within `bound`; `current` = the result."""
 
     def get(self, channel: str, key: str, now: float) -> StorageEntry | None:
         """The live entry (strongly consistent read), None when absent or expired."""

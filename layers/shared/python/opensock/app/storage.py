@@ -34,6 +34,7 @@ from opensock.domain.schedule import check_schedule_before, parse_at
 from opensock.domain.storage_access import ClientAccess, SubscriptionLookup, client_access
 from opensock.domain.storage_model import (
     SERVER_WRITER,
+    Increment,
     Outcome,
     StorageWrite,
     write_from_json,
@@ -43,11 +44,12 @@ from opensock.domain.storage_values import FOREVER, validate_store
 from opensock.errors import (
     InvalidMessageError,
     InvalidStorageKeyError,
+    StorageConditionFailedError,
     StorageGetPermissionDeniedError,
     StorageSetPermissionDeniedError,
     UnauthorizedError,
 )
-from opensock.observability import count
+from opensock.observability import count, logger
 from opensock.ports import (
     ClientReader,
     ConnectionGateway,
@@ -65,12 +67,20 @@ class SetResult:
     channel: str
     outcome: Outcome | None = None
     schedule_arn: str | None = None
+    extended: bool = False
+    """The write used an extension: the body also reports the entry's `version` (and the
+    counter's new `data`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The HTTP and server-publish response body."""
-        body = {"channel": self.channel, "event": SET_EVENT}
+        body: dict[str, Any] = {"channel": self.channel, "event": SET_EVENT}
         if self.schedule_arn is not None:
             body["scheduleArn"] = self.schedule_arn
+        elif self.extended and self.outcome is not None:
+            current = self.outcome.current
+            body["version"] = 0 if current is None else current.version
+            if current is not None and current.counter:
+                body["data"] = current.data
         return body
 
 
@@ -118,7 +128,7 @@ class ChannelStorage:
         if not read:
             entry = self._entries.get(access.channel, request.key, self._clock())
         count("ChannelStorageRead")
-        return frames.data(access.channel, request.key, entry)
+        return frames.data(access.channel, request.key, entry, versioned=bool(request.version))
 
     def set(self, connection: Connection, request: StorageSetRequest, origin: Origin) -> SetResult:
         """`connection/channelStorageSet` (S §4.6)."""
@@ -133,7 +143,7 @@ class ChannelStorage:
             raise StorageGetPermissionDeniedError(channel=request.channel)
         entry = self._entries.get(access.channel, request.key, self._clock())
         count("ChannelStorageRead")
-        return frames.data(access.channel, request.key, entry)
+        return frames.data(access.channel, request.key, entry, versioned=bool(request.version))
 
     def list(self, connection: Connection, request: StorageListRequest) -> dict[str, Any]:
         """`connection/channelStorageList`: entries the caller may `get`, ≤ 100 per page."""
@@ -176,6 +186,8 @@ class ChannelStorage:
             store=store,
             emit=emit,
             origin=origin,
+            expected_version=request.expected_version,
+            increment=_increment(request),
         )
         at = self._fire_time(request)
         return self._write(write, at, request.schedule_expression_timezone).to_json()
@@ -191,7 +203,10 @@ class ChannelStorage:
     def run_scheduled(self, payload: Mapping[str, Any]) -> None:
         """ScheduledFunction, kind `storageSet`: the captured write, applied as is."""
         write = write_from_json(payload["request"], payload.get("origin") or {})
-        self._apply(write)
+        try:
+            self._apply(write)
+        except StorageConditionFailedError as err:  # nobody to answer: the write is dropped
+            logger.info("scheduled storage write refused", extra={"code": err.code})
 
     # --- shared -------------------------------------------------------------------------------
     def _client_set(
@@ -214,15 +229,21 @@ class ChannelStorage:
             store=access.permissions.storage_store(channel, key) or -1,
             emit=access.can(key, "emitPubSubEvent"),
             origin=origin,
+            expected_version=request.expected_version,
+            increment=_increment(request),
         )
         if at is not None:
             limit = access.permissions.storage_schedule_before(channel, key)
             check_schedule_before(at, limit, self._clock(), request.channel)
-        return self._write(write, at, request.schedule_expression_timezone)
+        try:
+            return self._write(write, at, request.schedule_expression_timezone)
+        except StorageConditionFailedError as err:
+            raise (err if access.can(key, "get") else err.hiding_value()) from None
 
     def _write(self, write: StorageWrite, at: datetime | None, timezone: str | None) -> SetResult:
+        extended = write.expected_version is not None or write.increment is not None
         if at is None:
-            return SetResult(write.channel, outcome=self._apply(write))
+            return SetResult(write.channel, outcome=self._apply(write), extended=extended)
         payload = {
             "kind": SCHEDULED_KIND,
             "request": write_to_json(write),
@@ -233,7 +254,11 @@ class ChannelStorage:
         return SetResult(write.channel, schedule_arn=arn)
 
     def _apply(self, write: StorageWrite) -> Outcome:
-        outcome = self._writer.apply(write)
+        try:
+            outcome = self._writer.apply(write)
+        except StorageConditionFailedError:
+            count("ChannelStorageConditionFailed")
+            raise
         count("ChannelStorageWritten" if outcome.changed else "ChannelStorageUnchanged")
         return outcome
 
@@ -251,3 +276,9 @@ class ChannelStorage:
         needs: tuple[str, StorageDirective] | None = None,
     ) -> ClientAccess:
         return client_access(connection, channel, lookup, needs)
+
+
+def _increment(request: StorageSetRequest) -> Increment | None:
+    if request.increment is None:
+        return None
+    return Increment(request.increment, request.floor, request.ceiling)

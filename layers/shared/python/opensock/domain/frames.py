@@ -29,7 +29,7 @@ def error(err: AppError, channel: str | None = None) -> Frame:
     target = err.channel if err.channel is not None else channel
     if target is not None:
         frame["channel"] = target
-    frame["error"] = {"code": err.code, "message": err.message}
+    frame["error"] = {"code": err.code, "message": err.message, **err.details()}
     return frame
 
 

@@ -201,23 +201,73 @@ class ListReactionsRequest(RequestModel):
 
 
 # --- channel storage (PROTOCOL §7.4, §7.5, SERVER-API §2.5, §4.5–§4.7) -----------------------
+def _safe_int(name: str, *, nonzero: bool = False, minimum: int | None = None) -> Any:
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not value.is_integer())
+            or abs(value) > MAX_SAFE_INTEGER
+            or (nonzero and value == 0)
+            or (minimum is not None and value < minimum)
+        ):
+            raise InvalidMessageError(f"{name} must be {_INT_RULES[nonzero, minimum]}")
+        return int(value)
+
+    return BeforeValidator(check)
+
+
+MAX_SAFE_INTEGER = 2**53 - 1
+_INT_RULES = {
+    (False, None): "a safe integer",
+    (True, None): "a non-zero safe integer",
+    (False, 1): "a safe integer >= 1",
+}
+
+
 class StorageSetRequest(RequestModel):
-    """A missing `data` is a clear (Q-STOR-8)."""
+    """A missing `data` is a clear (Q-STOR-8). `ifVersion`/`ifAbsent` and `increment` with
+    `min`/`max` are Opensock extensions (docs/extensions.md)."""
 
     channel: StorageChannel = Field(default=None, validate_default=True)
     key: StorageKey = Field(default=None, validate_default=True)
     data: StorageData = None
     schedule_expression: Annotated[str | None, _text("scheduleExpression")] = None
     schedule_expression_timezone: Annotated[str | None, _text("scheduleExpressionTimezone")] = None
+    if_version: Annotated[int | None, _safe_int("ifVersion", minimum=1)] = None
+    if_absent: StrictBool | None = None
+    increment: Annotated[int | None, _safe_int("increment", nonzero=True)] = None
+    floor: Annotated[int | None, _safe_int("min"), Field(alias="min")] = None
+    ceiling: Annotated[int | None, _safe_int("max"), Field(alias="max")] = None
+
+    @model_validator(mode="after")
+    def _extensions(self) -> StorageSetRequest:
+        if self.if_version is not None and self.if_absent is not None:
+            raise InvalidMessageError("ifVersion and ifAbsent cannot be combined")
+        if self.increment is None:
+            if self.floor is not None or self.ceiling is not None:
+                raise InvalidMessageError("min and max need increment")
+        elif self.data is not None or self.expected_version is not None:
+            raise InvalidMessageError("increment cannot be combined with data or a condition")
+        return self
 
     @property
     def scheduled(self) -> bool:
         return self.schedule_expression is not None
 
+    @property
+    def expected_version(self) -> int | None:
+        """The condition of a conditional write: the live version required, 0 = absent."""
+        return 0 if self.if_absent else self.if_version
+
 
 class StorageGetRequest(RequestModel):
     channel: StorageChannel = Field(default=None, validate_default=True)
     key: StorageKey = Field(default=None, validate_default=True)
+    version: StrictBool | None = None
+    """Extension: `meta.version` in the reply (docs/extensions.md)."""
 
 
 class StorageListRequest(RequestModel):

@@ -32,12 +32,16 @@ def cleared(channel: str, key: str, clearer: dict[str, object] | None = None) ->
     }
 
 
-def data(channel: str, key: str, entry: StorageEntry | None) -> Frame:
-    """Reply to a get: `data` and `meta` null when there is no live value."""
+def data(channel: str, key: str, entry: StorageEntry | None, versioned: bool = False) -> Frame:
+    """Reply to a get: `data` and `meta` null when there is no live value. `versioned`
+    (extension): `meta` is always an object with `version` (0 = absent)."""
+    meta = None if entry is None else entry.writer.as_json()
+    if versioned:
+        meta = {**(meta or _NOBODY), "version": 0 if entry is None else entry.version}
     return {
         "event": DATA,
         "channel": channel,
         "key": key,
         "data": None if entry is None else entry.data,
-        "meta": None if entry is None else entry.writer.as_json(),
+        "meta": meta,
     }

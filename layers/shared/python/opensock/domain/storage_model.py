@@ -31,9 +31,34 @@ class StorageEntry:
     revision: str = ""
     version: int = 0
     updated_at: float = 0.0
+    counter: bool = False
+    """Held in a number attribute, so increments are one atomic update (docs/extensions.md)."""
 
     def is_live(self, now: float) -> bool:
         return self.expires_at is None or self.expires_at > now
+
+
+def live_version(entry: StorageEntry | None, now: float) -> int:
+    """The version a condition compares with: 0 when there is no live entry."""
+    return entry.version if entry is not None and entry.is_live(now) else 0
+
+
+@dataclass(frozen=True)
+class Increment:
+    """An atomic counter step (extension): `by` ≠ 0, bounds on the result in its direction."""
+
+    by: int
+    low: int | None = None
+    high: int | None = None
+
+    def allows(self, value: int) -> bool:
+        """May an increment produce `value`? Only the bound it moves towards is checked."""
+        if self.by > 0:
+            return self.high is None or value <= self.high
+        return self.low is None or value >= self.low
+
+    def to_json(self) -> dict[str, Any]:
+        return {"by": self.by, "min": self.low, "max": self.high}
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,10 @@ class StorageWrite:
     """Seconds to keep the value; -1 = forever."""
     emit: bool
     origin: Origin
+    expected_version: int | None = None
+    """Conditional write (extension): only if the live version is this (0 = absent)."""
+    increment: Increment | None = None
+    """Counter step (extension): `data` is ignored."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +85,10 @@ class WriteResult:
 
     changed: bool
     previous: StorageEntry | None = None
-    """The item as it was before the write, possibly expired (the domain filters it)."""
+    """The item as it was before the write (or when the condition failed), possibly expired
+    (the domain filters it)."""
+    current: StorageEntry | None = None
+    """The item as written, when the repository read it back (increments)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +106,7 @@ class Outcome:
 
 def write_to_json(write: StorageWrite) -> dict[str, Any]:
     """A write captured in a schedule's payload (applied at fire time as it was accepted)."""
-    return {
+    captured = {
         "channel": write.channel,
         "key": write.key,
         "data": write.data,
@@ -82,6 +114,11 @@ def write_to_json(write: StorageWrite) -> dict[str, Any]:
         "emitPubSubEvent": write.emit,
         "meta": write.writer.as_json(),
     }
+    if write.expected_version is not None:
+        captured["ifVersion"] = write.expected_version
+    if write.increment is not None:
+        captured["increment"] = write.increment.to_json()
+    return captured
 
 
 def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> StorageWrite:
@@ -94,4 +131,12 @@ def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> St
         store=int(request.get("store", -1)),
         emit=bool(request.get("emitPubSubEvent", False)),
         origin=Origin.from_metadata(origin),
+        expected_version=request.get("ifVersion"),
+        increment=_increment_from_json(request.get("increment")),
     )
+
+
+def _increment_from_json(captured: Mapping[str, Any] | None) -> Increment | None:
+    if captured is None:
+        return None
+    return Increment(int(captured["by"]), captured.get("min"), captured.get("max"))

@@ -105,7 +105,7 @@ def respond(result: HttpResult) -> dict[str, Any]:
 
 
 def error_body(err: AppError) -> dict[str, Any]:
-    return {"error": {"code": err.code, "message": err.message}}
+    return {"error": {"code": err.code, "message": err.message, **err.details()}}
 
 
 def error_result(err: AppError) -> HttpResult:

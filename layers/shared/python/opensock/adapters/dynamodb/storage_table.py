@@ -5,6 +5,12 @@ expired, or absent) and returns the old image; a clear is one conditional Delete
 entry. The condition on the value is the optimistic lock: concurrent writers serialise in
 DynamoDB, and a write of the current value is a no-op detected atomically. Reads filter
 `expiresAt > now` themselves (TTL deletion lags).
+
+Extensions (docs/extensions.md): a conditional write adds `version = :expected` (or absence)
+to the condition and reads the item back on failure (`ReturnValuesOnConditionCheckFailure`),
+so the caller learns the current version without another read; a counter keeps its value in
+the number attribute `count` (no `data`), so an increment is one `SET count = count + :by`
+whose condition also holds the bound.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ from opensock.jsoncodec import dumps, loads
 CONDITION_FAILED = "ConditionalCheckFailedException"
 _LIVE = "(attribute_not_exists(expiresAt) OR expiresAt > :now)"
 _CHANGES = "attribute_not_exists(#data) OR #data <> :data OR expiresAt <= :now"
+_ABSENT = "(attribute_not_exists(pk) OR expiresAt <= :now)"
+_COUNTER = "attribute_exists(#count) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)"
 _ORIGIN_FIELDS = ("trigger", "connectionId", "sourceIp", "userAgent", "requestId")
 
 
 def entry_from_item(values: dict[str, Any]) -> StorageEntry:
     """A stored item (plain values, e.g. from a stream image) as a StorageEntry."""
     expires_at = values.get(keys.TTL_ATTRIBUTE)
+    counter = "count" in values
     return StorageEntry(
         channel=str(values["pk"]).removeprefix("chan#"),
         key=str(values["sk"]).removeprefix(keys.STORAGE_PREFIX),
-        data=parse(values["data"]),
+        data=int(values["count"]) if counter else parse(values["data"]),
         writer=Member(values.get("uid"), loads(values.get("umd", "null"))),
         expires_at=None if expires_at is None else int(expires_at),
         emit=bool(values.get("emit", False)),
@@ -40,13 +49,15 @@ def entry_from_item(values: dict[str, Any]) -> StorageEntry:
         revision=str(values.get("rev", "")),
         version=int(values.get("version", 0)),
         updated_at=float(values.get("updatedAt", 0)),
+        counter=counter,
     )
 
 
 def _attributes(entry: StorageEntry) -> dict[str, Any]:
     origin = entry.origin
     return {
-        "data": canonical(entry.data),
+        "data": None if entry.counter else canonical(entry.data),
+        "count": entry.data if entry.counter else None,
         "uid": entry.writer.uid,
         "umd": dumps(entry.writer.umd),
         "emit": entry.emit,
@@ -82,41 +93,86 @@ class StorageTable(TableAdapter):
     def _key(self, channel: str, key: str) -> dict[str, Any]:
         return to_item({"pk": keys.channel_pk(channel), "sk": keys.storage_sk(key)})
 
-    def put(self, entry: StorageEntry, now: float) -> WriteResult:
+    def put(self, entry: StorageEntry, now: float, expected: int | None = None) -> WriteResult:
         expression, names, values = _update_expression(_attributes(entry))
         names["#data"] = "data"
         values.update({":zero": to_value(0), ":one": to_value(1), ":now": to_value(now)})
         values[":data"] = to_value(canonical(entry.data))
+        condition = _CHANGES
+        if expected == 0:  # absence implies a change: the value is not compared
+            condition = _ABSENT
+            del names["#data"], values[":data"]
+        elif expected is not None:
+            condition = f"({_CHANGES}) AND #version = :expected AND {_LIVE}"
+            values[":expected"] = to_value(expected)
         return self._conditional(
             "update_item",
             Key=self._key(entry.channel, entry.key),
             UpdateExpression=expression,
-            ConditionExpression=_CHANGES,
+            ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
 
-    def delete(self, channel: str, key: str, now: float) -> WriteResult:
+    def delete(
+        self, channel: str, key: str, now: float, expected: int | None = None
+    ) -> WriteResult:
+        condition = f"attribute_exists(pk) AND {_LIVE}"
+        request: dict[str, Any] = {"ExpressionAttributeValues": {":now": to_value(now)}}
+        if expected is not None:  # 0 never matches: a live entry's version is >= 1
+            condition += " AND #version = :expected"
+            request["ExpressionAttributeNames"] = {"#version": "version"}
+            request["ExpressionAttributeValues"][":expected"] = to_value(expected)
         return self._conditional(
-            "delete_item",
-            Key=self._key(channel, key),
-            ConditionExpression=f"attribute_exists(pk) AND {_LIVE}",
-            ExpressionAttributeValues={":now": to_value(now)},
+            "delete_item", Key=self._key(channel, key), ConditionExpression=condition, **request
         )
 
-    def _conditional(self, operation: str, **request: Any) -> WriteResult:
+    def add(self, entry: StorageEntry, by: int, bound: int | None, now: float) -> WriteResult:
+        """`count += by` on a live counter, the rest of `entry` written as by `put`; `bound`
+        caps the old count (≤ for a positive step, ≥ for a negative one)."""
+        attributes = _attributes(entry)
+        del attributes["count"], attributes["data"]
+        expression, names, values = _update_expression(attributes)
+        names["#count"] = "count"
+        expression = expression.replace("SET ", "SET #count = #count + :by, ", 1)
+        values.update({":one": to_value(1), ":zero": to_value(0), ":now": to_value(now)})
+        values[":by"] = to_value(by)
+        condition = _COUNTER
+        if bound is not None:
+            condition += " AND #count " + ("<=" if by > 0 else ">=") + " :bound"
+            values[":bound"] = to_value(bound)
+        return self._conditional(
+            "update_item",
+            returned="ALL_NEW",
+            Key=self._key(entry.channel, entry.key),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def _conditional(
+        self, operation: str, returned: str = "ALL_OLD", **request: Any
+    ) -> WriteResult:
         from botocore.exceptions import ClientError
 
         try:
             response = getattr(self.client, operation)(
-                TableName=self._table, ReturnValues="ALL_OLD", **request
+                TableName=self._table,
+                ReturnValues=returned,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **request,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == CONDITION_FAILED:
-                return WriteResult(changed=False)
+                found = exc.response.get("Item")
+                return WriteResult(False, entry_from_item(from_item(found)) if found else None)
             raise
-        old = response.get("Attributes")
-        return WriteResult(changed=True, previous=entry_from_item(from_item(old)) if old else None)
+        item = response.get("Attributes")
+        entry = entry_from_item(from_item(item)) if item else None
+        if returned == "ALL_NEW":
+            return WriteResult(changed=True, current=entry)
+        return WriteResult(changed=True, previous=entry)
 
     def get(self, channel: str, key: str, now: float) -> StorageEntry | None:
         response = self.client.get_item(
