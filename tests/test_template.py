@@ -78,6 +78,7 @@ POSTING_FUNCTIONS = frozenset(
         "HttpApiFunction",
         "FanoutFunction",
         "ScheduledFunction",
+        "StreamFunction",  # exact storage expiry posts the clear to observers
         "LivenessFunction",
     }
 )

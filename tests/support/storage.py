@@ -63,6 +63,15 @@ class FakeStorageRepository:
             del self.items[(channel, key)]
             return WriteResult(changed=True, previous=old)
 
+    def delete_expired(self, channel: str, key: str, revision: str, now: float) -> WriteResult:
+        with self._lock:
+            old = self.items.get((channel, key))
+            expired = old is not None and old.expires_at is not None and old.expires_at <= now
+            if old is None or old.revision != revision or not expired:
+                return WriteResult(changed=False, previous=old)
+            del self.items[(channel, key)]
+            return WriteResult(changed=True, previous=old)
+
     def add(self, entry: StorageEntry, by: int, bound: int | None, now: float) -> WriteResult:
         self._hook()
         with self._lock:

@@ -74,6 +74,8 @@ class Settings(BaseModel):
     aws_region: str = "us-east-1"
 
     message_channel_event_index: bool = False
+    storage_exact_expiry: bool = False
+    """`StorageExactExpiryParameter`: observers see entries expire (docs/extensions.md)."""
     """`MessageDataTableChannelEventGSIParameter`: write the optional index's key."""
     resume_handoff_seconds: float = 1.0
     resume_settle_seconds: float = 0.5
@@ -119,6 +121,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         "api_keys_parameter_path": text("API_KEYS_PARAMETER_PATH"),
         "aws_region": text("AWS_REGION") or text("AWS_DEFAULT_REGION") or "us-east-1",
         "message_channel_event_index": text("MESSAGE_CHANNEL_EVENT_INDEX") == "enabled",
+        "storage_exact_expiry": text("STORAGE_EXACT_EXPIRY") == "enabled",
     }
     for env_name, field in (
         ("TOKEN_LEEWAY_SECONDS", "token_leeway_seconds"),

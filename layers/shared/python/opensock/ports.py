@@ -166,6 +166,9 @@ class StorageRepository(Protocol):
     ) -> WriteResult:
         """Remove a live entry (of version `expected`); unchanged when it is absent or expired."""
 
+    def delete_expired(self, channel: str, key: str, revision: str, now: float) -> WriteResult:
+        """Remove the entry written as `revision` once it has expired; unchanged otherwise."""
+
     def add(self, entry: StorageEntry, by: int, bound: int | None, now: float) -> WriteResult:
         """Step a live counter by `by` if its count is within `bound`; `current` = the result."""
 

@@ -45,7 +45,7 @@ from opensock.app.reactions import Reactions
 from opensock.app.scheduled import ScheduledJobs
 from opensock.app.storage import ChannelStorage
 from opensock.app.storage_expiry import StorageExpiry
-from opensock.app.storage_writes import StorageWriter
+from opensock.app.storage_writes import EXPIRE_KIND, StorageWriter
 from opensock.app.subscriptions import Subscriptions
 from opensock.app.user_metadata import UserMetadata
 from opensock.clock import Clock, system_clock
@@ -200,7 +200,14 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         ),
     )
     fanout.prune_with(cleanup.prune_gone)
-    writer = StorageWriter(a.storage_entries, fanout, a.pubsub, a.clock)
+    exact = settings.storage_exact_expiry
+    expiries = a.scheduler if exact else None
+    writer = StorageWriter(a.storage_entries, fanout, a.pubsub, a.clock, expiries=expiries)
+    expiry = (
+        StorageExpiry(a.stream, a.pubsub, a.storage_entries, fanout, a.clock)
+        if exact
+        else StorageExpiry(a.stream, a.pubsub)
+    )
     storage = ChannelStorage(
         a.storage_entries,
         writer,
@@ -266,7 +273,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         subscriptions=subscriptions,
         publishing=publishing,
         storage=storage,
-        storage_expiry=StorageExpiry(a.stream, a.pubsub),
+        storage_expiry=expiry,
         user_metadata=UserMetadata(
             a.connections,
             a.subscriptions,
@@ -281,7 +288,11 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         fanout=fanout,
         liveness=liveness,
         scheduled=ScheduledJobs(
-            {"publish": publishing.run_scheduled, "storageSet": storage.run_scheduled}
+            {
+                "publish": publishing.run_scheduled,
+                "storageSet": storage.run_scheduled,
+                EXPIRE_KIND: expiry.run_scheduled,
+            }
         ),
         api_keys=a.api_keys,
         history=history,

@@ -19,6 +19,8 @@ import math
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
 from opensock.clock import Clock
 from opensock.domain import storage_frames as frames
@@ -38,11 +40,12 @@ from opensock.errors import (
     StorageNotACounterError,
 )
 from opensock.observability import count, logger
-from opensock.ports import EventPublisher, ObserverDelivery, StorageRepository
+from opensock.ports import EventPublisher, ObserverDelivery, Scheduler, StorageRepository
 
 # Each extra round follows one newer write of the key, so a burst of N concurrent writers needs
 # at most N - 1 rounds; past this bound the writer gives up (logged), and a later writer settles.
 MAX_SETTLE_ROUNDS = 100
+EXPIRE_KIND = "storageExpire"
 # A counter step retries only when another writer changed a non-counter entry in between.
 MAX_STEP_ROUNDS = 50
 Stored = tuple[StorageEntry | None, StorageEntry | None]
@@ -65,12 +68,15 @@ class StorageWriter:
         publisher: EventPublisher,
         clock: Clock,
         revision: Callable[[], str] = new_revision,
+        expiries: Scheduler | None = None,
     ) -> None:
+        """`expiries`: where exact expiry schedules each expiring entry's clear (None = off)."""
         self._repository = repository
         self._delivery = delivery
         self._publisher = publisher
         self._clock = clock
         self._revision = revision
+        self._expiries = expiries
 
     def apply(self, write: StorageWrite) -> Outcome:
         now = self._clock()
@@ -81,6 +87,8 @@ class StorageWriter:
         if stored is None:
             return Outcome(changed=False)
         previous, current = stored
+        if current is not None and current.expires_at is not None and self._expiries:
+            self._expiries.schedule(*expiry_schedule(current))
         notified = self._notify(write, current)
         self._emit(write, previous, current)
         return Outcome(True, previous, current, notified)
@@ -174,6 +182,13 @@ class StorageWriter:
             origin=write.origin,
         )
         self._publisher.emit([event])
+
+
+def expiry_schedule(entry: StorageEntry) -> tuple[datetime, str, dict[str, Any]]:
+    """The one-time schedule clearing `entry` at its expiry, unless rewritten meanwhile."""
+    at = datetime.fromtimestamp(entry.expires_at or 0, UTC)
+    payload = {"kind": EXPIRE_KIND, "channel": entry.channel, "key": entry.key}
+    return at, "UTC", {**payload, "revision": entry.revision}
 
 
 def _with_version(entry: StorageEntry, version: int) -> StorageEntry:

@@ -32,6 +32,17 @@ def cleared(channel: str, key: str, clearer: dict[str, object] | None = None) ->
     }
 
 
+def expired(channel: str, key: str) -> Frame:
+    """Exact expiry (extension): the entry's TTL passed; `meta` marks it as an expiry."""
+    return {
+        "event": UPDATED,
+        "channel": channel,
+        "key": key,
+        "data": None,
+        "meta": {**_NOBODY, "expired": True},
+    }
+
+
 def data(channel: str, key: str, entry: StorageEntry | None, versioned: bool = False) -> Frame:
     """Reply to a get: `data` and `meta` null when there is no live value. `versioned`
     (extension): `meta` is always an object with `version` (0 = absent)."""

@@ -127,6 +127,15 @@ class StorageTable(TableAdapter):
             "delete_item", Key=self._key(channel, key), ConditionExpression=condition, **request
         )
 
+    def delete_expired(self, channel: str, key: str, revision: str, now: float) -> WriteResult:
+        """Remove the entry if it is still the write `revision` and has expired (exact expiry)."""
+        return self._conditional(
+            "delete_item",
+            Key=self._key(channel, key),
+            ConditionExpression="rev = :rev AND expiresAt <= :now",
+            ExpressionAttributeValues={":rev": to_value(revision), ":now": to_value(now)},
+        )
+
     def add(self, entry: StorageEntry, by: int, bound: int | None, now: float) -> WriteResult:
         """`count += by` on a live counter, the rest of `entry` written as by `put`; `bound`
         caps the old count (≤ for a positive step, ≥ for a negative one)."""
