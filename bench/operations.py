@@ -268,6 +268,16 @@ def scenarios() -> list[Scenario]:
             delivered=2,
         ),
         Scenario(
+            "expiring storage write, exact expiry (write + schedule + fire, 2 observers)",
+            _storage_prepare,
+            lambda w, s: (
+                c.server_storage_set(w, s[1], "t", {"v": 3}, store=1),
+                w.advance(2),
+                w.fire_schedules(),
+            ),
+            delivered=4,
+        ),
+        Scenario(
             "hotsock.heartbeat (MOCK route, no function)",
             lambda w, i: fresh(w, "HB", i),
             lambda w, cid: c.mock_route(w, replies=False),

@@ -110,6 +110,7 @@ class World:
         self._mock = mock_aws()
         self._modules: dict[str, Any] = {}
         self.lock = threading.Lock()
+        self.skew = 0.0
 
     def __enter__(self) -> World:
         import boto3
@@ -135,11 +136,13 @@ class World:
             )["QueueUrl"]
             boto3.client("scheduler").create_schedule_group(Name=TEST_ENV["SCHEDULE_GROUP_NAME"])
             environ = {**os.environ, "FANOUT_QUEUE_URL": self.queue_url}
+            # only writes with a TTL schedule their clear; the other rows write none
+            environ["STORAGE_EXACT_EXPIRY"] = "enabled"
             if self.sns_pubsub:
                 topic = boto3.client("sns").create_topic(Name="opensock-bench-pubsub")
                 environ["PUBSUB_SNS_TOPIC_ARN"] = topic["TopicArn"]
             self.settings = load_settings(environ)
-        stack = Stack(self.settings, sleep=lambda _: None)
+        stack = Stack(self.settings, clock=self.clock, sleep=lambda _: None)
         self.gateway = BenchConnections(self.meter, self.post_latency, self.record_frames)
         stack.gateway = self.gateway
         self.invoker = FakeInvoker()
@@ -192,6 +195,13 @@ class World:
             function = name.rsplit("-", 1)[-1]
             self.invoke(function, payload)
         return len(calls)
+
+    def clock(self) -> float:
+        """The handlers' time: the real one, moved on by `advance` (expiry rows)."""
+        return time.time() + self.skew
+
+    def advance(self, seconds: float) -> None:
+        self.skew += seconds
 
     def fire_schedules(self) -> int:
         """Fire every captured schedule: one Scheduler invocation + ScheduledFunction each."""
