@@ -11,6 +11,7 @@ import asyncio
 import math
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -47,6 +48,19 @@ def expiry_events(stack: StackHandle, key: str) -> list[dict[str, Any]]:
     ]
 
 
+def write_unscheduled(stack: StackHandle, key: str, expires_at: float) -> None:
+    """An expiring entry written straight into the table (the stack shares this process's
+    moto), so no schedule clears it: only the TTL sweep will."""
+    from opensock.adapters.dynamodb.storage_table import StorageTable
+    from opensock.domain.model import Member, Origin
+    from opensock.domain.storage_model import StorageEntry
+
+    entry = StorageEntry(
+        LOBBY, key, "boo", Member(None), math.ceil(expires_at), False, Origin("server.lambda")
+    )
+    StorageTable(stack.environment["TABLE_NAME"]).put(entry, time.time())
+
+
 def test_observers_see_entries_expire_at_their_time(stack: StackHandle) -> None:
     async def scenario() -> None:
         # GIVEN an observer, a typist whose writes live 3 s, two referees (2 s and 6 s)
@@ -56,6 +70,8 @@ def test_observers_see_entries_expire_at_their_time(stack: StackHandle) -> None:
         typist, _ = await open_client(stack, "ann", typing)
         short, _ = await open_client(stack, "short", {"round": {"set": True, "store": 2}})
         long, _ = await open_client(stack, "long", {"round": {"set": True, "store": 6}})
+        timer = {"set": True, "store": 2, "scheduleBefore": int(time.time()) + 300}
+        referee, _ = await open_client(stack, "referee", {"timer": timer})
         # WHEN the typist writes once, and nothing else touches the key
         written = time.time()
         await typist.send(
@@ -89,6 +105,21 @@ def test_observers_see_entries_expire_at_their_time(stack: StackHandle) -> None:
 
         # AND the typist's expiry was announced once, the TTL sweep added nothing since
         assert len(await asyncio.to_thread(expiry_events, stack, "typing.ann")) == 1
-        await asyncio.gather(*(c.close() for c in (watcher, typist, short, long)))
+
+        # WHEN a scheduled write with a TTL fires (ScheduledFunction schedules its expiry)
+        fire = math.ceil(time.time()) + 1
+        at = datetime.fromtimestamp(fire, UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
+        await referee.send({**set_round, "key": "timer", "data": 30, "scheduleExpression": at})
+        assert await watcher.recv(TIMEOUT) == updated("timer", 30, "referee")
+        applied = time.time()
+        # THEN it is cleared 2 s after it was applied
+        assert await watcher.recv(TIMEOUT) == expired("timer")
+        assert time.time() >= math.floor(applied) + 2 - 0.05
+
+        # WHEN the TTL sweep removes an expiring entry before its schedule (here: it has none)
+        await asyncio.to_thread(write_unscheduled, stack, "ghost", time.time() + 1)
+        # THEN StreamFunction tells the observers
+        assert await watcher.recv(TIMEOUT) == expired("ghost")
+        await asyncio.gather(*(c.close() for c in (watcher, typist, short, long, referee)))
 
     asyncio.run(scenario())
