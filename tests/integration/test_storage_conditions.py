@@ -223,3 +223,55 @@ def test_server_publish_answers_the_version_and_the_counter(stack: Any) -> None:
     }
     assert call(key="likes", increment=5) == {**base, "version": 1, "data": 5}
     assert call(key="likes", increment=-2, min=0) == {**base, "version": 2, "data": 3}
+
+
+def test_a_scheduled_conditional_write_is_checked_at_fire_time(stack: Any) -> None:
+    from opensock.domain.model import Origin as Captured
+    from tests.support.storage import FakeScheduler
+
+    # GIVEN a server write scheduled with ifAbsent, accepted without checking the condition
+    stack.clock = FrozenClock(NOW)
+    stack.scheduler = FakeScheduler()
+    payload = {"channel": LOBBY, "event": "hotsock.channelStorageSet", "key": "seat.9"}
+    later = "at(2027-01-01T00:00:00)"
+    answer = stack.app.publishing.server_publish(
+        {**payload, "data": "late", "ifAbsent": True, "scheduleExpression": later},
+        Captured("server.lambda"),
+    )
+    assert "scheduleArn" in answer and "version" not in answer
+    ((_at, _zone, job),) = stack.scheduler.schedules
+    assert job["request"]["ifVersion"] == 0
+    # WHEN the seat is taken before it fires
+    stack.app.publishing.server_publish({**payload, "data": "early"}, Captured("server.lambda"))
+    stack.app.scheduled.run(job)
+    # THEN the scheduled write is dropped
+    entry = stack.storage_entries.get(LOBBY, "seat.9", NOW)
+    assert entry is not None and entry.data == "early" and entry.version == 1
+
+
+def test_client_http_api_answers_versions_and_409(channel_stack: Any) -> None:
+    from tests.integration.test_http_api import request
+    from tests.support.channels import open_connection as connect
+
+    conn = connect(channel_stack, "A", GRANTS)
+    creds = {"connectionId": "A", "connectionSecret": conn.secret}
+    seat = {"channel": LOBBY, "key": "seat.1"}
+
+    def call(action: str, **body: Any) -> tuple[int, Any]:
+        status, reply, _ = request(channel_stack, f"/connection/{action}", body, **creds)
+        return status, reply
+
+    assert call("channelStorageSet", **seat, data="me", ifAbsent=True) == (
+        202,
+        {"channel": LOBBY, "event": "hotsock.channelStorageSet", "version": 1},
+    )
+    status, reply = call("channelStorageSet", **seat, data="me", ifVersion=2)
+    assert status == 409 and reply["error"]["version"] == 1 and "data" not in reply["error"]
+    assert call("channelStorageSet", key="votes", channel=LOBBY, increment=3) == (
+        202,
+        {"channel": LOBBY, "event": "hotsock.channelStorageSet", "version": 1, "data": 3},
+    )
+    status, reply = call("channelStorageGet", key="votes", channel=LOBBY, version=True)
+    assert status == 200 and reply["meta"] == {"uid": None, "umd": None, "version": 1}
+    status, reply = call("channelStorageGet", key="votes", channel=LOBBY)
+    assert reply["meta"] == {"uid": None, "umd": None} and reply["data"] == 3
