@@ -132,6 +132,14 @@ def _counter_prepare(world: World, index: int) -> tuple[str, str]:
     return writer, channel
 
 
+def _scheduled_prepare(world: World, index: int) -> tuple[str, str]:
+    """A channel with one pending scheduled message: (channel, its schedule id)."""
+    channel = f"chat.sched{index}"
+    later = c.in_an_hour()
+    arn = c.server_publish(world, channel, scheduleExpression=later)["scheduleArn"]
+    return channel, str(arn).rsplit("/", 1)[-1]
+
+
 def _server_one(world: World, index: int) -> str:
     channel = f"chat.one{index}"
     c.subscribe(world, fresh(world, "SRV", index), channel)
@@ -276,6 +284,18 @@ def scenarios() -> list[Scenario]:
                 w.fire_schedules(),
             ),
             delivered=4,
+        ),
+        Scenario(
+            "list the pending schedules of a channel (server, 1 pending)",
+            _scheduled_prepare,
+            lambda w, s: w.invoke("publish", {"event": "hotsock.listSchedules", "channel": s[0]}),
+        ),
+        Scenario(
+            "cancel a pending schedule (server)",
+            _scheduled_prepare,
+            lambda w, s: w.invoke(
+                "publish", {"event": "hotsock.cancelSchedule", "channel": s[0], "id": s[1]}
+            ),
         ),
         Scenario(
             "hotsock.heartbeat (MOCK route, no function)",

@@ -81,11 +81,20 @@ class CapturingScheduler:
     def __init__(self, real: Any) -> None:
         self.real = real
         self.payloads: list[dict[str, Any]] = []
+        self.arns: list[str] = []
 
     def schedule(self, at_utc: Any, timezone: str, payload: dict[str, Any]) -> str:
         self.payloads.append(payload)
         arn: str = self.real.schedule(at_utc, timezone, payload)
+        self.arns.append(arn)
         return arn
+
+    def cancel_schedule(self, arn: str) -> bool:
+        """Schedule control: the real delete, and the payload is not fired any more."""
+        if arn in self.arns:
+            del self.payloads[self.arns.index(arn)]
+            self.arns.remove(arn)
+        return bool(self.real.cancel_schedule(arn))
 
 
 def _powertools_handler() -> Any:
@@ -206,6 +215,7 @@ class World:
     def fire_schedules(self) -> int:
         """Fire every captured schedule: one Scheduler invocation + ScheduledFunction each."""
         payloads, self.scheduler.payloads = self.scheduler.payloads, []
+        self.scheduler.arns = []
         for payload in payloads:
             self.meter.usage.scheduler_invocations += 1
             self.invoke("scheduled", payload)

@@ -143,6 +143,14 @@ class FakeScheduler:
         self.schedules.append((at_utc, timezone, payload))
         return f"arn:aws:scheduler:us-east-1:123456789012:schedule/test/{len(self.schedules)}"
 
+    def cancel_schedule(self, arn: str) -> bool:
+        """Cancels (removes) the schedule; False when it is not there (fired or cancelled)."""
+        index = int(arn.rsplit("/", 1)[-1]) - 1
+        if index >= len(self.schedules) or self.schedules[index] is None:
+            return False
+        self.schedules[index] = None  # type: ignore[call-overload]
+        return True
+
 
 def open_connection(
     stack: Any,

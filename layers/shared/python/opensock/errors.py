@@ -198,6 +198,15 @@ class StorageNotACounterError(StorageConditionFailedError):
     default_message = "the storage entry does not hold an integer"
 
 
+class ScheduleNotPendingError(AppError):
+    """Schedule control (extension): no pending schedule of that id the caller may see: it
+    fired (or is firing), was cancelled, or never existed."""
+
+    code = "SCHEDULE_NOT_PENDING"
+    status = 404
+    default_message = "no pending schedule with this id: it fired, was cancelled or never existed"
+
+
 class GetInfoPermissionDeniedError(AppError):
     code = "GET_INFO_PERMISSION_DENIED"
     status = 403

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.fanout_jobs import FanoutBatch
 from opensock.domain.model import Connection, Subscription
+from opensock.domain.pending_schedules import PendingSchedule
 from opensock.domain.prefetch import ClientReads
 from opensock.domain.presence import MemberChange, MemberState
 from opensock.domain.reaction_rules import Reaction
@@ -57,6 +58,22 @@ class Scheduler(Protocol):
 
     def schedule(self, at: datetime, timezone: str, payload: dict[str, Any]) -> str:
         """Create a schedule firing `payload` at `at`; returns its ARN."""
+
+    def cancel_schedule(self, arn: str) -> bool:
+        """Delete the schedule; False when it no longer exists (fired, or deleted)."""
+
+
+class ScheduleIndex(Protocol):
+    """Pending schedules recorded on their channel (schedule control)."""
+
+    def put(self, pending: PendingSchedule) -> None: ...
+
+    def pending(self, channel: str, now: float) -> list[PendingSchedule]:
+        """The channel's schedules whose fire time is still ahead, in creation order."""
+
+    def get(self, channel: str, schedule_id: str, now: float) -> PendingSchedule | None: ...
+
+    def delete(self, channel: str, schedule_id: str) -> None: ...
 
 
 class FanoutQueue(Protocol):

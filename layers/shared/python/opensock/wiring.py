@@ -22,6 +22,7 @@ from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTok
 from opensock.adapters.dynamodb.dedup_table import DedupTable
 from opensock.adapters.dynamodb.member_table import MemberTable
 from opensock.adapters.dynamodb.message_table import MessageTable
+from opensock.adapters.dynamodb.schedule_table import ScheduleTable
 from opensock.adapters.dynamodb.storage_table import StorageTable
 from opensock.adapters.dynamodb.stream_records import TtlStreamDecoder
 from opensock.adapters.dynamodb.subscription_table import SubscriptionTable
@@ -43,6 +44,7 @@ from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
 from opensock.app.reactions import Reactions
 from opensock.app.scheduled import ScheduledJobs
+from opensock.app.schedules import Schedules
 from opensock.app.storage import ChannelStorage
 from opensock.app.storage_expiry import StorageExpiry
 from opensock.app.storage_writes import EXPIRE_KIND, StorageWriter
@@ -62,6 +64,7 @@ from opensock.ports import (
     Invoker,
     MemberRepository,
     MessageRepository,
+    ScheduleIndex,
     Scheduler,
     StorageRepository,
     StreamDecoder,
@@ -95,6 +98,7 @@ class Adapters:
     api_keys: ApiKeysPort
     fanout_queue: FanoutQueue | None
     stream: StreamDecoder
+    schedule_index: ScheduleIndex
     timers: Timers | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
 
@@ -129,6 +133,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         if settings.fanout_queue_url
         else None,
         stream=TtlStreamDecoder(),
+        schedule_index=ScheduleTable(table),
         timers=SqsTimers(settings.liveness_queue_url) if settings.liveness_queue_url else None,
     )
     return replace(adapters, **overrides)
@@ -144,6 +149,7 @@ class App:
     publishing: Publishing
     storage: ChannelStorage
     storage_expiry: StorageExpiry
+    schedules: Schedules
     user_metadata: UserMetadata
     channels: Channels
     client_frames: ClientFrames
@@ -208,12 +214,13 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         if exact
         else StorageExpiry(a.stream, a.pubsub)
     )
+    schedules = Schedules(a.scheduler, a.schedule_index, a.subscriptions, a.clock)
     storage = ChannelStorage(
         a.storage_entries,
         writer,
         a.subscriptions,
         a.client_reader,
-        a.scheduler,
+        schedules,
         a.gateway,
         a.clock,
     )
@@ -245,7 +252,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         a.client_reader,
         fanout,
         a.dedup,
-        a.scheduler,
+        schedules,
         a.pubsub,
         storage,
         a.clock,
@@ -274,6 +281,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         publishing=publishing,
         storage=storage,
         storage_expiry=expiry,
+        schedules=schedules,
         user_metadata=UserMetadata(
             a.connections,
             a.subscriptions,

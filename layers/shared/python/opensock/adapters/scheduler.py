@@ -41,3 +41,15 @@ class EventBridgeScheduler:
             Target={"Arn": self._target, "RoleArn": self._role, "Input": dumps(payload)},
         )
         return str(response["ScheduleArn"])
+
+    def cancel_schedule(self, arn: str) -> bool:
+        """Delete the schedule; False when it is gone already (fired and deleted itself)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.delete_schedule(Name=arn.rsplit("/", 1)[-1], GroupName=self._group)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                return False
+            raise
+        return True

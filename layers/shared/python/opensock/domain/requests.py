@@ -276,6 +276,18 @@ class StorageListRequest(RequestModel):
     keys: Annotated[tuple[str, ...] | None, BeforeValidator(_keys)] = None
 
 
+class ScheduleListRequest(RequestModel):
+    """Schedule control (extension): `connection/listSchedules`, server `hotsock.listSchedules`."""
+
+    channel: StorageChannel = Field(default=None, validate_default=True)
+
+
+class ScheduleCancelRequest(ScheduleListRequest):
+    """`connection/cancelSchedule`, server `hotsock.cancelSchedule`: `id` from the listing."""
+
+    id: StrictStr
+
+
 class ChannelInfoRequest(RequestModel):
     """`connection/getChannelInfo` (SERVER-API §4.8)."""
 

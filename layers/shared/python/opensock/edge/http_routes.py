@@ -17,6 +17,8 @@ from opensock.domain.requests import (
     ChannelInfoRequest,
     ListMessagesRequest,
     ListReactionsRequest,
+    ScheduleCancelRequest,
+    ScheduleListRequest,
     StorageGetRequest,
     StorageListRequest,
     StorageSetRequest,
@@ -110,6 +112,17 @@ def channel_storage(call: AdminCall, app: App) -> HttpResult:
     return HttpResult(200, app.storage.list_all(channel, keys, after))
 
 
+def list_schedules(call: ConnectionCall, app: App) -> HttpResult:
+    request = parse_body(ScheduleListRequest, call.body)
+    return HttpResult(200, app.schedules.client_list(call.connection, request.channel))
+
+
+def cancel_schedule(call: ConnectionCall, app: App) -> HttpResult:
+    request = parse_body(ScheduleCancelRequest, call.body)
+    reply = app.schedules.client_cancel(call.connection, request.channel, request.id)
+    return HttpResult(200, reply)
+
+
 CONNECTION_ACTIONS: dict[str, Callable[[ConnectionCall, App], HttpResult]] = {
     "publishMessage": publish_message,
     "channelStorageGet": channel_storage_get,
@@ -119,6 +132,8 @@ CONNECTION_ACTIONS: dict[str, Callable[[ConnectionCall, App], HttpResult]] = {
     "umdUpdate": user_metadata_update,
     "listMessages": list_messages,
     "listReactions": list_reactions,
+    "listSchedules": list_schedules,
+    "cancelSchedule": cancel_schedule,
 }
 
 ADMIN_ROUTES: dict[str, Callable[[AdminCall, App], HttpResult]] = {

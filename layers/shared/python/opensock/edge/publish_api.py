@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opensock.domain.model import Origin
+from opensock.domain.requests import ScheduleCancelRequest, ScheduleListRequest, parse_body
 from opensock.edge.http import (
     HttpRequest,
     HttpResult,
@@ -25,6 +26,9 @@ from opensock.observability import count
 if TYPE_CHECKING:
     from opensock.wiring import App
 
+LIST_SCHEDULES = "hotsock.listSchedules"
+SCHEDULE_CONTROL = frozenset({LIST_SCHEDULES, "hotsock.cancelSchedule"})
+
 
 def _http_publish(request: HttpRequest, app: App) -> HttpResult:
     if request.path != "publish":
@@ -34,9 +38,25 @@ def _http_publish(request: HttpRequest, app: App) -> HttpResult:
     if request.method != "POST":
         raise NotAllowedError("POST")
     app.api_keys.check(request.headers.get("authorization"))
-    result = app.publishing.server_publish(request.json(), request.origin("server.http"))
+    payload = request.json()
+    if _is_schedule_control(payload):
+        return HttpResult(200, schedule_control(payload, app))
+    result = app.publishing.server_publish(payload, request.origin("server.http"))
     count("PublishAccepted")
     return HttpResult(202, result)
+
+
+def _is_schedule_control(payload: Any) -> bool:
+    event = payload.get("event") if isinstance(payload, dict) else None
+    return isinstance(event, str) and event in SCHEDULE_CONTROL
+
+
+def schedule_control(payload: dict[str, Any], app: App) -> dict[str, Any]:
+    """`hotsock.listSchedules` / `hotsock.cancelSchedule` (extension, docs/extensions.md)."""
+    if payload["event"] == LIST_SCHEDULES:
+        return app.schedules.server_list(parse_body(ScheduleListRequest, payload).channel)
+    request = parse_body(ScheduleCancelRequest, payload)
+    return app.schedules.server_cancel(request.channel, request.id)
 
 
 def handle_publish(event: Any, app: App, request_id: str | None) -> Any:
@@ -45,6 +65,8 @@ def handle_publish(event: Any, app: App, request_id: str | None) -> Any:
     try:
         if not is_valid_unicode(event):
             raise InvalidMessageError("payload holds a string that is not valid Unicode")
+        if _is_schedule_control(event):
+            return schedule_control(event, app)
         result = app.publishing.server_publish(
             event, Origin("server.lambda", request_id=request_id)
         )

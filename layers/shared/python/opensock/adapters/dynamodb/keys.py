@@ -18,6 +18,7 @@ MEMBER_PREFIX = "member#"
 STORAGE_PREFIX = "storage#"
 MESSAGE_PREFIX = "msg#"
 REACTION_PREFIX = "rxn#"
+SCHEDULE_PREFIX = "sched#"
 CHANNEL_EVENT_ATTRIBUTE = "channelEvent"
 """Key of the optional channel+event index (`MessageDataTableChannelEventGSIParameter`)."""
 
