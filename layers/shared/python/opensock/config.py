@@ -64,6 +64,8 @@ class Settings(BaseModel):
 
     connection_lifetime_seconds: int = 7200
     connected_post_timeout_seconds: float = 3.0
+    traces_in_logs_sample_rate: float = Field(default=0.0, ge=0.0, le=100.0)
+    """Percent of new traces whose spans are logged (`opensock.tracing`); 0 = none."""
     aws_region: str = "us-east-1"
 
 
@@ -111,6 +113,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         ("FANOUT_BATCH_SIZE", "fanout_batch_size"),
         ("CONNECTION_LIFETIME_SECONDS", "connection_lifetime_seconds"),
         ("CONNECTED_POST_TIMEOUT_SECONDS", "connected_post_timeout_seconds"),
+        ("TRACES_IN_LOGS_SAMPLE_RATE", "traces_in_logs_sample_rate"),
     ):
         if text(env_name):
             raw[field] = text(env_name)

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from opensock.adapters.apigw import ApiGatewayConnections
+from opensock.adapters.call_spans import instrument_aws_calls
 from opensock.adapters.dynamodb.channel_meta_table import ChannelMetaTable
 from opensock.adapters.dynamodb.client_reads import ClientReader
 from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTokenTable
@@ -29,12 +30,13 @@ from opensock.adapters.lambda_invoke import LambdaInvoker
 from opensock.adapters.pubsub import AwsEventPublisher
 from opensock.adapters.scheduler import EventBridgeScheduler
 from opensock.adapters.sqs import SqsFanoutQueue
-from opensock.adapters.ssm_api_keys import ApiKeys
+from opensock.adapters.ssm_api_keys import ApiKeys, SsmApiKeyStore
 from opensock.app.channels import Channels
 from opensock.app.cleanup import ConnectionCleanup
 from opensock.app.client_frames import ClientFrames
 from opensock.app.connections import Connections
 from opensock.app.fanout import Fanout
+from opensock.app.installation import Installation
 from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
 from opensock.app.scheduled import ScheduledJobs
@@ -47,6 +49,7 @@ from opensock.config import Settings, get_settings
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.ports import ApiKeys as ApiKeysPort
 from opensock.ports import (
+    ApiKeyStore,
     ChannelMetaRepository,
     ConnectionGateway,
     ConnectionRepository,
@@ -84,6 +87,7 @@ class Adapters:
     scheduler: Scheduler
     invoker: Invoker
     api_keys: ApiKeysPort
+    api_key_store: ApiKeyStore
     fanout_queue: FanoutQueue | None
     stream: StreamDecoder
     sleep: Callable[[float], None] = field(default=time.sleep)
@@ -91,6 +95,7 @@ class Adapters:
 
 def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides: Any) -> Adapters:
     """The AWS adapters for `settings`; `overrides` replaces any of them by name."""
+    instrument_aws_calls()
     table = settings.table_name
     presence = PresenceTable(table)
     adapters = Adapters(
@@ -114,6 +119,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         ),
         invoker=LambdaInvoker(),
         api_keys=ApiKeys(settings.publish_api_keys, settings.api_keys_parameter_path),
+        api_key_store=SsmApiKeyStore(),
         fanout_queue=SqsFanoutQueue(settings.fanout_queue_url)
         if settings.fanout_queue_url
         else None,
@@ -137,6 +143,7 @@ class App:
     fanout: Fanout
     scheduled: ScheduledJobs
     api_keys: ApiKeysPort
+    installation: Installation
 
 
 def build_verifier(adapters: Adapters) -> TokenVerifier:
@@ -222,6 +229,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
             {"publish": publishing.run_scheduled, "storageSet": storage.run_scheduled}
         ),
         api_keys=a.api_keys,
+        installation=Installation(a.api_key_store),
     )
 
 
