@@ -55,7 +55,8 @@ OTHER_FUNCTIONS = {
 }
 
 # Functions that post frames through the management API (and so need ManageConnections).
-# ConnectFunction must not: API Gateway refuses posts before `$connect` has returned.
+# ConnectFunction must not: API Gateway refuses posts before `$connect` has returned;
+# ChannelStorageGetFunction answers with its body only.
 POSTING_FUNCTIONS = frozenset(
     {
         "DisconnectFunction",
@@ -63,7 +64,6 @@ POSTING_FUNCTIONS = frozenset(
         "SubscribeFunction",
         "UnsubscribeFunction",
         "ChannelStorageSetFunction",
-        "ChannelStorageGetFunction",
         "UmdUpdateFunction",
         "ConnectedFunction",
         "PublishFunction",
