@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from opensock.domain.installation import generate_api_key, installation_info
+from opensock.domain.install_keys import generate_api_key, installation_info
 from opensock.observability import logger
 from opensock.ports import ApiKeyStore
 
