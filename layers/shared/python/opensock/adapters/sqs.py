@@ -2,7 +2,8 @@
 
 `MessageGroupId` = hash(channel) + lane, so each lane (and every connection in it) keeps publish
 order while lanes run in parallel. Entries are sent ten at a time, and a request is also cut
-before it would pass SQS's 256 KiB limit.
+before it would pass SQS's 256 KiB limit. Each message carries the sender's trace context
+(`traceparent` message attribute), so FanoutFunction's spans join the publisher's trace.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ulid import ULID
 
 from opensock.domain.fanout_jobs import FanoutBatch
 from opensock.jsoncodec import dumps
+from opensock.tracing import TRACEPARENT, traceparent
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 250_000
@@ -54,6 +56,8 @@ class SqsFanoutQueue:
 
     def send(self, batches: Sequence[FanoutBatch]) -> None:
         bodies = [(batch, dumps(batch.to_json())) for batch in batches]
+        trace = traceparent()
+        attributes = {TRACEPARENT: {"DataType": "String", "StringValue": trace}} if trace else {}
         for chunk in _chunks(bodies):
             entries = [
                 {
@@ -61,6 +65,7 @@ class SqsFanoutQueue:
                     "MessageBody": body,
                     "MessageGroupId": group_id(batch),
                     "MessageDeduplicationId": str(ULID()),
+                    **({"MessageAttributes": attributes} if attributes else {}),
                 }
                 for i, (batch, body) in enumerate(chunk)
             ]
