@@ -59,8 +59,8 @@ $(SAM_VENV)/.installed:
 
 install: $(VENV)/.installed ## create the project venv with pinned dependencies
 
-dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT)
-	@PORT=$(PORT) $(BIN)/python -m tools.local
+dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT); make dev ARGS=--fresh starts empty
+	@PORT=$(PORT) $(BIN)/python -m tools.local $(ARGS)
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed ## lint, typecheck, validate the template, run every test
 	$(MAKE) --no-print-directory fmt-check lint typecheck validate
