@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coldstart, local_rtt, operations, report, scale
+from bench import coldstart, history, local_rtt, operations, report, scale
 from bench.meter import Meter
 from bench.world import ROOT  # sets sys.path and the environment first
 
@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> report.Results:
         log(f"fan-out to {n:,} subscribers (25 ms per post)")
         results.fanout.append(scale.fanout(meter, n))
 
+    for n in (1, 100):
+        log(f"stored fan-out to {n} (store: 86400, 25 ms per post)")
+        results.stored_fanout.append(history.stored_fanout(meter, n))
+    log("history: listMessages, reactions, resume")
+    results.history = history.rows(meter)
+
     key_counts = (1, 100) if args.quick else (1, 100, 1000)
     observer_counts = (1,) if args.quick else (1, 1000)
     for keys in key_counts:
@@ -115,9 +121,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-build", action="store_true", help="do not run sam build")
     parser.add_argument("--no-local", action="store_true", help="skip the local stack round trip")
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the report")
+    parser.add_argument(
+        "--only-history", action="store_true", help="print only the issue #14 rows (no report)"
+    )
     args = parser.parse_args(argv)
     from bench.document import render
 
+    if args.only_history:
+        meter = Meter()
+        results = report.Results(machine(), "history only")
+        for n in (1, 100):
+            results.fanout.append(scale.fanout(meter, n))
+            results.stored_fanout.append(history.stored_fanout(meter, n))
+        results.history = history.rows(meter)
+        print(report.targets(results)[0] + "\n\n" + report.history_section(results))
+        return
     results = run(args)
     text = render(results)
     args.out.write_text(text)

@@ -110,6 +110,15 @@ def render(results: r.Results) -> str:
         "",
         r.scale_table(results.umd),
         "",
+        "## Stored messages, history, reactions and resume (issue #14)",
+        "",
+        "A stored server publish (`store: 86400`, 25 ms per post) beside the same publish "
+        "unstored; `connection/listMessages` of a full page (100 messages of ~190 B, 20 of them "
+        "with 3 reactions); a reaction add over the WebSocket; a `resumeAfter` subscribe that "
+        "delivers 100 messages, billed with its 1.5 s hand-off wait (docs/extensions.md).",
+        "",
+        r.history_section(results),
+        "",
         "## 10,000 connections for a month",
         "",
         r.monthly(results.operations),

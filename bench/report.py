@@ -27,6 +27,8 @@ class Results:
     fanout: list[FanoutRun] = field(default_factory=list)
     storage: list[Measured] = field(default_factory=list)
     umd: list[Measured] = field(default_factory=list)
+    stored_fanout: list[FanoutRun] = field(default_factory=list)
+    history: list[Measured] = field(default_factory=list)
     imports: list[ImportTime] = field(default_factory=list)
     heavy_imports: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     sizes: list[PackageSize] = field(default_factory=list)
@@ -284,6 +286,12 @@ def targets(results: Results) -> tuple[str, list[tuple[str, bool, str]]]:
         run = by_n[1]
         value = per_million(cost_of(run.usage).total / max(1, run.delivered))
         checks.append(("1:1 server message: ≤ $1.60 per M", value <= 1.60, money(value, 3)))
+    stored = {run.subscribers: run for run in results.stored_fanout}
+    if 1 in stored:
+        run = stored[1]
+        value = per_million(cost_of(run.usage).total / max(1, run.delivered))
+        name = "stored 1:1 server message: ≤ $1.60 + $0.63 per M"
+        checks.append((name, value <= 2.23, money(value, 3)))
     client = _op(results.operations, "client publish")
     if client:
         value = per_million(cost_of(client.usage).total)
@@ -321,3 +329,28 @@ def targets(results: Results) -> tuple[str, list[tuple[str, bool, str]]]:
         checks.append((name, adjusted <= 1.0, measured))
     rows = [[name, "met" if ok else "**missed**", value] for name, ok, value in checks]
     return table(["target", "status", "measured"], rows, "lcl"), checks
+
+
+def history_section(results: Results) -> str:
+    """Issue #14: stored fan-out beside the unstored one, and the history rows."""
+    unstored = {run.subscribers: run for run in results.fanout}
+    rows = []
+    for run in results.stored_fanout:
+        u, cost = run.usage, cost_of(run.usage)
+        plain = unstored.get(run.subscribers)
+        before = money(per_million(cost_of(plain.usage).total), 2) if plain else "—"
+        rows.append(
+            [
+                f"server publish, store 86400, fan-out {run.subscribers}",
+                _requests(u),
+                f"{units(u.rru)} / {units(u.wru)}",
+                f"{u.lambda_ms:,}",
+                before,
+                money(per_million(cost.total), 2),
+                money(per_million(cost.total / max(1, run.delivered)), 4),
+            ]
+        )
+    headers = ["operation", "AWS requests", "RRU / WRU", "billed Lambda ms",
+               "$ / M unstored", "$ / M stored", "$ / M delivered"]  # fmt: skip
+    stored = table(headers, rows, "llrrrrr")
+    return stored + "\n\n" + scale_table(results.history)

@@ -57,14 +57,20 @@ def _lane_events(world: World, meter: Meter) -> list[dict[str, Any]]:
     return events
 
 
-def fanout(meter: Meter, subscribers: int, latency: float = POST_LATENCY) -> FanoutRun:
+def fanout(
+    meter: Meter, subscribers: int, latency: float = POST_LATENCY, store: int = 0
+) -> FanoutRun:
+    """A server publish to `subscribers`; with `store`, a stored message (issue #14)."""
+    fields = {"store": store} if store else {}
     with World(meter, post_latency=latency, record_frames=False) as world:
         channel = "chat.fanout"
         seed.subscribers(world, channel, subscribers, FANOUT_GRANTS)
-        c.server_publish(world, "chat.warmup")  # warm the function (imports, clients)
+        # warm the function as a warm container is: imports, clients and the post pool
+        seed.subscribers(world, "chat.warmup", 1, FANOUT_GRANTS, prefix="W")
+        c.server_publish(world, "chat.warmup", **fields)
         with meter.measure() as usage:
             started = time.perf_counter()
-            c.server_publish(world, channel)
+            c.server_publish(world, channel, **fields)
             publish_ms = usage.invocations[0].wall_ms
             lanes = _lane_events(world, meter)
             for event in lanes:

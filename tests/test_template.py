@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from opensock.adapters.dynamodb.keys import TTL_ATTRIBUTE
+from opensock.adapters.dynamodb.keys import CHANNEL_EVENT_ATTRIBUTE, TTL_ATTRIBUTE
 from opensock.config import SIGNING_METHODS, load_settings
 from tools.cfn_yaml import load_template
 
@@ -41,6 +41,7 @@ ROUTES = {
     "hotsock.channelStorageSet": "channel_storage_set",
     "hotsock.channelStorageGet": "channel_storage_get",
     "hotsock.umdUpdate": "umd_update",
+    "hotsock.messageReaction": "message_reaction",
 }
 ONE_WAY_ROUTES = frozenset({"$connect", "$disconnect"})
 OTHER_FUNCTIONS = {
@@ -63,6 +64,7 @@ POSTING_FUNCTIONS = frozenset(
         "ChannelStorageSetFunction",
         "ChannelStorageGetFunction",
         "UmdUpdateFunction",
+        "MessageReactionFunction",
         "ConnectedFunction",
         "PublishFunction",
         "HttpApiFunction",
@@ -89,6 +91,7 @@ PARAMETERS = frozenset(
         "PublishEventsToSNSParameter",
         "LogLevelParameter",
         "LogRetentionDaysParameter",
+        "MessageDataTableChannelEventGSIParameter",
     }
 )
 OUTPUTS = frozenset(
@@ -339,11 +342,19 @@ def test_table_matches_the_data_model() -> None:
         "pk": "HASH",
         "sk": "RANGE",
     }
-    (index,) = table["GlobalSecondaryIndexes"]
+    index, optional = table["GlobalSecondaryIndexes"]
     assert index["IndexName"] == "gsi1"
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["gsi1pk", "gsi1sk"]
     assert index["Projection"] == {"ProjectionType": "ALL"}
     assert table["StreamSpecification"] == {"StreamViewType": "OLD_IMAGE"}
+    # MessageDataTableChannelEventGSIParameter: the channel+event index, off by default
+    condition, event_index, absent = optional["Fn::If"]
+    assert condition == "MessageChannelEventIndexEnabled" and absent == {"Ref": "AWS::NoValue"}
+    assert event_index["IndexName"] == "channelEvent"
+    assert [k["AttributeName"] for k in event_index["KeySchema"]] == [CHANNEL_EVENT_ATTRIBUTE, "sk"]
+    assert TEMPLATE["Parameters"]["MessageDataTableChannelEventGSIParameter"]["Default"] == (
+        "disabled"
+    )
 
 
 def test_ttl_attribute_is_the_one_the_code_writes() -> None:

@@ -14,5 +14,7 @@ if TYPE_CHECKING:
 @websocket_route(model=SubscribeRequest)
 def lambda_handler(request: WsRequest[SubscribeRequest], app: App) -> Response:
     body = request.body
-    app.subscriptions.subscribe_from_socket(request.connection_id, body.channel, body.token)
+    app.subscriptions.subscribe_from_socket(
+        request.connection_id, body.channel, body.token, body.resume_after
+    )
     return ok()

@@ -18,6 +18,7 @@ WS_ROUTES = {
     "channel_storage_set": "functions.channel_storage_set.app",
     "channel_storage_get": "functions.channel_storage_get.app",
     "umd_update": "functions.umd_update.app",
+    "message_reaction": "functions.message_reaction.app",
     "connect": "functions.connect.app",
     "disconnect": "functions.disconnect.app",
 }

@@ -35,7 +35,7 @@ class MemorySubscribers:
         self.subscribers = subscribers or {}
         self.queries = 0
 
-    def recipient_ids(self, channel: str) -> list[str]:
+    def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
         self.queries += 1
         return [sub.connection_id for sub in self.subscribers.get(channel, [])]
 

@@ -66,6 +66,11 @@ class Settings(BaseModel):
     connected_post_timeout_seconds: float = 3.0
     aws_region: str = "us-east-1"
 
+    message_channel_event_index: bool = False
+    """`MessageDataTableChannelEventGSIParameter`: write the optional index's key."""
+    resume_handoff_seconds: float = 1.0
+    resume_settle_seconds: float = 0.5
+
 
 def _signing_keys(environ: Mapping[str, str]) -> tuple[SigningKeySettings, ...]:
     keys = []
@@ -105,12 +110,15 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         "publish_api_keys": _csv(text("PUBLISH_API_KEYS")),
         "api_keys_parameter_path": text("API_KEYS_PARAMETER_PATH"),
         "aws_region": text("AWS_REGION") or text("AWS_DEFAULT_REGION") or "us-east-1",
+        "message_channel_event_index": text("MESSAGE_CHANNEL_EVENT_INDEX") == "enabled",
     }
     for env_name, field in (
         ("TOKEN_LEEWAY_SECONDS", "token_leeway_seconds"),
         ("FANOUT_BATCH_SIZE", "fanout_batch_size"),
         ("CONNECTION_LIFETIME_SECONDS", "connection_lifetime_seconds"),
         ("CONNECTED_POST_TIMEOUT_SECONDS", "connected_post_timeout_seconds"),
+        ("RESUME_HANDOFF_SECONDS", "resume_handoff_seconds"),
+        ("RESUME_SETTLE_SECONDS", "resume_settle_seconds"),
     ):
         if text(env_name):
             raw[field] = text(env_name)

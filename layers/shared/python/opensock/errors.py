@@ -177,6 +177,33 @@ class UserIdRequiredError(AppError):
     default_message = "a uid is required"
 
 
+# --- history and reactions (PROTOCOL §15, §16, Q-ERR) -----------------------------------------
+class ReactionPermissionDeniedError(AppError):
+    code = "REACTION_PERMISSION_DENIED"
+    status = 403
+    default_message = "not authorized to react to this message"
+
+
+class InvalidReactionError(AppError):
+    code = "INVALID_REACTION"
+    status = 400
+    default_message = "invalid reaction"
+
+
+class MessageNotFoundError(AppError):
+    code = "MESSAGE_NOT_FOUND"
+    status = 404
+    default_message = "message not found (not stored, expired or never published)"
+
+
+class ResumeIncompleteError(AppError):
+    """Opensock extension (docs/extensions.md): a resume stopped before it caught up."""
+
+    code = "RESUME_INCOMPLETE"
+    status = 413
+    default_message = "too many messages to resume: page the rest with connection/listMessages"
+
+
 # --- HTTP-only ------------------------------------------------------------------------------
 class UnauthorizedError(AppError):
     code = "UNAUTHORIZED"

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.fanout_jobs import FanoutBatch
+from opensock.domain.history import StoredMessage
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.prefetch import ClientReads
 from opensock.domain.presence import MemberChange, MemberState
+from opensock.domain.reactions import Reaction
 from opensock.domain.storage_model import StorageEntry, WriteResult
 from opensock.domain.user_metadata_plan import SubscriptionUpdate
 from opensock.jsoncodec import JsonValue
@@ -102,7 +104,9 @@ class SubscriptionRepository(Protocol):
 
     def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
 
-    def recipient_ids(self, channel: str) -> list[str]: ...
+    def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
+        """Connection ids of the live subscriptions. With `stored_id` (a stored message), those
+        still resuming up to that id or later are left out: their resume delivers it."""
 
 
 class MemberRepository(Protocol):
@@ -174,5 +178,45 @@ class ClientReader(Protocol):
     """What a client request reads first (connection, subscription, entry), in one request."""
 
     def read(
-        self, connection_id: str, channel: str, storage_key: str | None = None
+        self,
+        connection_id: str,
+        channel: str,
+        storage_key: str | None = None,
+        message_id: str | None = None,
     ) -> ClientReads: ...
+
+
+class MessageRepository(Protocol):
+    """Stored messages and their reactions (PROTOCOL §15, §16). Reads leave out what has
+    expired, whatever DynamoDB's TTL lag."""
+
+    def put(self, message: StoredMessage) -> None:
+        """One unconditional write (no read before it)."""
+
+    def get(self, channel: str, message_id: str, now: float) -> StoredMessage | None:
+        """The live message (strongly consistent)."""
+
+    def page(
+        self,
+        channel: str,
+        lowest: str,
+        highest: str,
+        *,
+        now: float,
+        limit: int,
+        reverse: bool = False,
+        consistent: bool = False,
+    ) -> list[StoredMessage]:
+        """Up to `limit` live messages with `lowest <= id <= highest`, oldest first (newest
+        first with `reverse`)."""
+
+    def reactions(self, channel: str, first_id: str, last_id: str, now: float) -> list[Reaction]:
+        """The live reactions of the messages `first_id..last_id` (inclusive)."""
+
+    def add_reaction(self, reaction: Reaction, now: float) -> bool:
+        """Store it unless that uid already has that value on that message; False if so."""
+
+    def remove_reaction(
+        self, channel: str, message_id: str, reaction: str, uid: str, now: float
+    ) -> Reaction | None:
+        """Delete it; the reaction as it was, None when there was none."""

@@ -21,6 +21,7 @@ from opensock.adapters.dynamodb.client_reads import ClientReader
 from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTokenTable
 from opensock.adapters.dynamodb.dedup_table import DedupTable
 from opensock.adapters.dynamodb.member_table import PresenceTable
+from opensock.adapters.dynamodb.message_table import MessageTable
 from opensock.adapters.dynamodb.storage_table import StorageTable
 from opensock.adapters.dynamodb.stream_records import TtlStreamDecoder
 from opensock.adapters.dynamodb.subscription_table import SubscriptionTable
@@ -35,8 +36,10 @@ from opensock.app.cleanup import ConnectionCleanup
 from opensock.app.client_frames import ClientFrames
 from opensock.app.connections import Connections
 from opensock.app.fanout import Fanout
+from opensock.app.history import History
 from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
+from opensock.app.reactions import Reactions
 from opensock.app.scheduled import ScheduledJobs
 from opensock.app.storage import ChannelStorage
 from opensock.app.storage_expiry import StorageExpiry
@@ -56,6 +59,7 @@ from opensock.ports import (
     FanoutQueue,
     Invoker,
     MemberRepository,
+    MessageRepository,
     Scheduler,
     StorageRepository,
     StreamDecoder,
@@ -78,6 +82,7 @@ class Adapters:
     channel_meta: ChannelMetaRepository
     dedup: DedupRepository
     storage_entries: StorageRepository
+    messages: MessageRepository
     umd_table: UserMetadataRepository
     client_reader: ClientReaderPort
     gateway: ConnectionGateway
@@ -104,6 +109,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         channel_meta=ChannelMetaTable(table),
         dedup=DedupTable(table, clock=clock),
         storage_entries=StorageTable(table),
+        messages=MessageTable(table, channel_event_index=settings.message_channel_event_index),
         umd_table=UmdTable(table, presence),
         client_reader=ClientReader(table, clock=clock),
         gateway=ApiGatewayConnections(settings.websocket_callback_url),
@@ -138,6 +144,8 @@ class App:
     client_frames: ClientFrames
     fanout: Fanout
     scheduled: ScheduledJobs
+    history: History
+    reactions: Reactions
     api_keys: ApiKeysPort
 
 
@@ -172,6 +180,14 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         a.gateway,
         a.clock,
     )
+    history = History(
+        a.subscriptions,
+        a.messages,
+        a.gateway,
+        a.clock,
+        sleep=a.sleep,
+        settle_seconds=settings.resume_settle_seconds,
+    )
     subscriptions = Subscriptions(
         a.connections,
         a.subscriptions,
@@ -180,6 +196,11 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         membership,
         a.clock,
         after_subscribe=[storage.post_snapshot],
+        resume=history.resume,
+        resume_handoff_seconds=settings.resume_handoff_seconds,
+    )
+    reactions = Reactions(
+        a.client_reader, a.subscriptions, a.messages, fanout, a.dedup, a.pubsub, a.clock
     )
     publishing = Publishing(
         a.connections,
@@ -191,6 +212,8 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         a.pubsub,
         storage,
         a.clock,
+        messages=a.messages,
+        reactions=reactions,
     )
     connections = Connections(
         a.connections,
@@ -223,6 +246,8 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
             {"publish": publishing.run_scheduled, "storageSet": storage.run_scheduled}
         ),
         api_keys=a.api_keys,
+        history=history,
+        reactions=reactions,
     )
 
 

@@ -29,6 +29,8 @@ from opensock.observability import count, logger
 from opensock.ports import ConnectionGateway, FanoutQueue, SubscriptionRepository
 
 GoneHandler = Callable[[list[str]], int]
+Alongside = Callable[[], object]
+"""Work that runs while the posts are in flight (a stored message's write): it adds no wait."""
 MAX_POST_WORKERS = 250
 """Post threads per invocation; the management client's connection pool is as large
 (`gateway/connections.py`), so no thread waits for a connection."""
@@ -63,16 +65,39 @@ class Fanout:
         self.on_gone = on_gone
         self._pool: ThreadPoolExecutor | None = None
 
-    def deliver(self, job: FanoutJob) -> FanoutReport:
+    def deliver(self, job: FanoutJob, alongside: Alongside | None = None) -> FanoutReport:
+        """Post `job.frame` to its recipients; `alongside` runs while the posts are in flight
+        (before the lanes are queued, for a large channel). Its error is raised after the
+        posts have finished and gone connections were pruned."""
         ids = self.recipients(job)
         if len(ids) > self._batch_size and self._queue is not None:
+            if alongside is not None:
+                alongside()
             batches = self.lanes(job, ids)
             self._queue.send(batches)
             return FanoutReport(recipients=len(ids), batches=len(batches))
+        if alongside is not None:
+            return self._post_alongside(job.frame, ids, alongside)
         report = self.post_all(job.frame, ids)
         self._prune(report)
         if report.failed:  # the SQS worker counts its own lanes (fanout/worker.py)
             count("FanoutFailed", report.failed)
+        return report
+
+    def _post_alongside(
+        self, frame: Frame, ids: Sequence[str], alongside: Alongside
+    ) -> FanoutReport:
+        """`alongside` on the pool while this thread posts (a single post stays inline, so
+        nothing waits for a thread to wake); AWS is never called from two threads at once:
+        the posts go to the management API, the prune runs after `alongside` is done."""
+        pending = self._executor().submit(alongside)
+        report = self.post_all(frame, ids)
+        try:
+            pending.result()
+        finally:
+            self._prune(report)
+            if report.failed:
+                count("FanoutFailed", report.failed)
         return report
 
     def deliver_batch(self, batch: FanoutBatch) -> FanoutReport:
@@ -112,7 +137,7 @@ class Fanout:
                 )
             ]
         else:
-            ids = self._subscriptions.recipient_ids(job.channel)
+            ids = self._subscriptions.recipient_ids(job.channel, job.stored_id)
         return [cid for cid in ids if cid != job.exclude_connection_id]
 
     def lanes(self, job: FanoutJob, ids: Sequence[str]) -> list[FanoutBatch]:
@@ -129,11 +154,15 @@ class Fanout:
 
     def post_all(self, frame: Frame, ids: Sequence[str]) -> FanoutReport:
         data = dumps(frame).encode("utf-8")
-        report = FanoutReport(recipients=len(ids))
         if len(ids) <= 1:
             outcomes = [self._post(cid, data) for cid in ids]
         else:
             outcomes = list(self._executor().map(lambda cid: self._post(cid, data), ids))
+        return self._report(ids, outcomes)
+
+    @staticmethod
+    def _report(ids: Sequence[str], outcomes: Sequence[str]) -> FanoutReport:
+        report = FanoutReport(recipients=len(ids))
         for cid, outcome in zip(ids, outcomes, strict=True):
             if outcome == "posted":
                 report.posted += 1

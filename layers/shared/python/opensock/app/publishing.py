@@ -17,16 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from opensock.app.fanout import Fanout, FanoutReport
+from opensock.app.reactions import Reactions
 from opensock.app.storage import ChannelStorage
-from opensock.app.subscriptions import permissions_for
+from opensock.app.subscriptions import permissions_for, target_subscription
 from opensock.clock import Clock
 from opensock.domain.auth.grants import is_valid_channel_name
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.channel_events import message_published
 from opensock.domain.fanout_jobs import FanoutJob
 from opensock.domain.messages import Outgoing, check_store, new_message_id, sender_origin
-from opensock.domain.model import Connection, Origin, Subscription
+from opensock.domain.model import Connection, Origin
 from opensock.domain.names import check_channel, check_data, check_event
+from opensock.domain.reactions import REACTION_EVENT
 from opensock.domain.requests import ClientPublishRequest, ServerPublishRequest, parse_body
 from opensock.domain.schedule import check_schedule_before, parse_at
 from opensock.domain.storage_access import SubscriptionLookup
@@ -41,6 +43,7 @@ from opensock.ports import (
     ConnectionRepository,
     DedupRepository,
     EventPublisher,
+    MessageRepository,
     Scheduler,
     SubscriptionRepository,
 )
@@ -79,6 +82,9 @@ class Publishing:
         publisher: EventPublisher,
         storage: ChannelStorage,
         clock: Clock,
+        *,
+        messages: MessageRepository,
+        reactions: Reactions,
     ) -> None:
         self._connections = connections
         self._subscriptions = subscriptions
@@ -89,6 +95,8 @@ class Publishing:
         self._publisher = publisher
         self._storage = storage
         self._clock = clock
+        self._messages = messages
+        self._reactions = reactions
 
     def publish_from_socket(self, connection_id: str, body: Any, origin: Origin) -> None:
         """A client publish over the WebSocket (§7.3): fire-and-forget."""
@@ -104,7 +112,10 @@ class Publishing:
         self._client_publish(connection, body, origin, lookup, http=False)
 
     def publish(self, connection: Connection, body: Any, origin: Origin) -> PublishResult:
-        """`connection/publishMessage` (S §4.4)."""
+        """`connection/publishMessage` (S §4.4); `hotsock.messageReaction` is a reaction."""
+        if isinstance(body, dict) and body.get("event") == REACTION_EVENT:
+            channel = self._reactions.react_over_http(connection, body, origin)
+            return PublishResult(channel, REACTION_EVENT)
         return self._client_publish(connection, body, origin, self._subscriptions, http=True)
 
     def server_publish(self, payload: Any, origin: Origin) -> dict[str, Any]:
@@ -113,6 +124,8 @@ class Publishing:
             raise InvalidMessageError("payload must be a JSON object")
         if payload.get("event") == STORAGE_SET_EVENT:
             return self._storage.server_set(payload, origin)
+        if payload.get("event") == REACTION_EVENT:
+            return self._reactions.server_react(payload, origin)
         request = parse_body(ServerPublishRequest, payload)
         check_channel(request.channel)
         check_event(request.event)
@@ -127,8 +140,9 @@ class Publishing:
             event=request.event,
             data=request.data,
             emit_pub_sub_event=request.emit_pub_sub_event,
-            message_id=new_message_id() if request.eager_id_generation else None,
+            message_id=new_message_id(self._clock()) if request.eager_id_generation else None,
             deduplication_id=request.deduplication_id or None,
+            store=request.store or 0,
         )
         timezone = request.schedule_expression_timezone
         return self._launch(outgoing, origin, at, timezone).to_json()
@@ -149,14 +163,22 @@ class Publishing:
             raise
 
     def deliver(self, outgoing: Outgoing, origin: Origin) -> FanoutReport | None:
-        """Assign the id, fan out, emit `messagePublished`; None when dropped as a duplicate."""
+        """Assign the id, fan out (storing the message while the posts are in flight when
+        `store` ≠ 0), emit `messagePublished`; None when dropped as a duplicate."""
         dedup = outgoing.deduplication_id
         if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
             count("PublishDeduplicated")
             return None
-        frame = outgoing.frame(outgoing.message_id or new_message_id())
+        now = self._clock()
+        message_id = outgoing.message_id or new_message_id(now)
+        frame = outgoing.frame(message_id)
         exclude = outgoing.exclude_connection_id
-        report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
+        if outgoing.store:
+            stored = outgoing.stored(message_id, origin, now)
+            job = FanoutJob(outgoing.channel, frame, exclude, stored_id=message_id)
+            report = self._fanout.deliver(job, alongside=lambda: self._messages.put(stored))
+        else:
+            report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
         count("MessagePublished")
         if outgoing.emit_pub_sub_event and self._publisher.enabled:
             self._publisher.emit([message_published(frame, origin)])
@@ -176,7 +198,7 @@ class Publishing:
         check_event(request.event)
         check_channel(request.channel)
         check_data(request.data)
-        channel, sub = _target(connection, request.channel, lookup)
+        channel, sub = target_subscription(connection, request.channel, lookup)
         perms = permissions_for(connection)
         if sub is not None:
             perms = Permissions.from_entries(connection.grants, sub.token_grants)
@@ -198,7 +220,8 @@ class Publishing:
             meta=sub.identity if sub is not None else connection.identity,
             exclude_connection_id=None if grant.echo else connection.connection_id,
             emit_pub_sub_event=grant.emit_pub_sub_event,
-            message_id=new_message_id() if eager else None,
+            message_id=new_message_id(self._clock()) if eager else None,
+            store=grant.store,
         )
         return self._launch(outgoing, origin, at, request.schedule_expression_timezone)
 
@@ -218,16 +241,3 @@ class Publishing:
         arn = self._scheduler.schedule(at, timezone or "UTC", payload)
         count("PublishScheduled")
         return replace(result, schedule_arn=arn)
-
-
-def _target(
-    connection: Connection, requested: str, lookup: SubscriptionLookup
-) -> tuple[str, Subscription | None]:
-    """The real channel and the connection's subscription to it (aliases resolved)."""
-    channel, _ = permissions_for(connection).resolve_channel(requested)
-    sub = lookup.get(channel, connection.connection_id)
-    if sub is None and channel == requested and requested not in connection.grants:
-        aliased = lookup.find_by_alias(connection.connection_id, requested)
-        if aliased is not None:
-            return aliased.channel, aliased
-    return channel, sub

@@ -10,6 +10,7 @@ it even while gsi1 lags; past `RECORDED_CHANNELS_MAX_BYTES` names it stops recor
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from opensock.app.membership import Membership
 from opensock.clock import Clock
@@ -20,8 +21,10 @@ from opensock.domain.auth.patterns import is_exact
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.domain.frames import Frame
+from opensock.domain.history import highest_id
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.names import is_presence
+from opensock.domain.storage_access import SubscriptionLookup
 from opensock.errors import (
     AlreadySubscribedError,
     AppError,
@@ -41,11 +44,29 @@ every client request reads the connection item, so its size is bounded."""
 
 AfterSubscribe = Callable[[Subscription], object]
 """Runs right after `hotsock.subscribed` was posted (the storage snapshot)."""
+Resume = Callable[[Subscription, str, str], object]
+"""`resumeAfter` (docs/extensions.md): (subscription, message id, channel as requested)."""
+RESUME_HANDOFF_SECONDS = 1.0
+"""How far ahead of a resuming subscription's creation its resume cutoff lies: live publishers
+read subscriptions eventually consistently, so one may not see it yet for this long."""
 
 
 def permissions_for(connection: Connection, claims: Claims | None = None) -> Permissions:
     token = {key: grant.wire() for key, grant in claims.channels.items()} if claims else None
     return Permissions.from_entries(connection.grants, token)
+
+
+def target_subscription(
+    connection: Connection, requested: str, lookup: SubscriptionLookup
+) -> tuple[str, Subscription | None]:
+    """The real channel and the connection's subscription to it (aliases resolved, Q-PERM-6)."""
+    channel, _ = permissions_for(connection).resolve_channel(requested)
+    sub = lookup.get(channel, connection.connection_id)
+    if sub is None and channel == requested and requested not in connection.grants:
+        aliased = lookup.find_by_alias(connection.connection_id, requested)
+        if aliased is not None:
+            return aliased.channel, aliased
+    return channel, sub
 
 
 def _records(connection: Connection, channel: str) -> bool:
@@ -89,6 +110,9 @@ class Subscriptions:
         membership: Membership,
         clock: Clock,
         after_subscribe: Sequence[AfterSubscribe] = (),
+        *,
+        resume: Resume | None = None,
+        resume_handoff_seconds: float = RESUME_HANDOFF_SECONDS,
     ) -> None:
         self._connections = connections
         self._subscriptions = subscriptions
@@ -97,13 +121,21 @@ class Subscriptions:
         self._membership = membership
         self._clock = clock
         self._after_subscribe = tuple(after_subscribe)
+        self._resume = resume
+        self._handoff = resume_handoff_seconds
 
-    def subscribe_from_socket(self, connection_id: str, channel: str, token: str | None) -> None:
+    def subscribe_from_socket(
+        self,
+        connection_id: str,
+        channel: str,
+        token: str | None,
+        resume_after: str | None = None,
+    ) -> None:
         """`hotsock.subscribe`: the connection must still be open."""
         connection = self._connections.get(connection_id)
         if connection is None:
             raise SubscribePermissionDeniedError("connection is not open", channel=channel)
-        self.subscribe(connection, channel, token=token)
+        self.subscribe(connection, channel, token=token, resume_after=resume_after)
 
     def subscribe(
         self,
@@ -112,13 +144,18 @@ class Subscriptions:
         *,
         token: str | None = None,
         auto: bool = False,
+        resume_after: str | None = None,
     ) -> Subscription | None:
-        """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub.
+        """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub; with
+        `resume_after`, then deliver the stored messages after it (docs/extensions.md).
 
         Returns None when the connection disappeared meanwhile (nothing was written).
         """
         try:
             sub, claims = self._prepare(connection, requested, token, auto)
+            if resume_after is not None and self._resume is not None:
+                cutoff = highest_id(int((self._clock() + self._handoff) * 1000))
+                sub = replace(sub, resume_until=cutoff)
             self._consume(claims, sub)
             change = self._membership.join(sub, record=_records(connection, sub.channel))
         except ConnectionGoneError:
@@ -133,6 +170,8 @@ class Subscriptions:
             hook(sub)
         self._membership.emit(self._membership.announce(change, joined=True))
         count("Subscribed")
+        if resume_after is not None and self._resume is not None:
+            self._resume(sub, resume_after, requested)
         return sub
 
     def auto_subscribe(self, connection: Connection) -> int:

@@ -40,6 +40,8 @@ class FanoutJob:
     frame: Frame
     exclude_connection_id: str | None = None
     audience: Audience = field(default=Audience.ALL)
+    stored_id: str | None = None
+    """The id of a stored message: subscriptions resuming up to it get it from their resume."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class FanoutJob:
             "frame": self.frame,
             "excludeConnectionId": self.exclude_connection_id,
             "audience": self.audience.to_json(),
+            "storedId": self.stored_id,
         }
 
     @classmethod
@@ -56,6 +59,7 @@ class FanoutJob:
             frame=value["frame"],
             exclude_connection_id=value.get("excludeConnectionId"),
             audience=Audience.from_json(value.get("audience") or {}),
+            stored_id=value.get("storedId"),
         )
 
 

@@ -1,27 +1,39 @@
-"""Messages: what a publish becomes (PROTOCOL §8.4).
+"""Messages: what a publish becomes (PROTOCOL §8.4, §15).
 
 An `Outgoing` is a publish that passed its checks: JSON-serialisable, so it can be delivered
-now or captured in a schedule and delivered at fire time with the same identity (§14.3).
+now or captured in a schedule and delivered at fire time with the same identity (§14.3),
+`store` included. Ids are ULIDs of the processing time, strictly increasing within a process.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ulid import ULID
+from ulid import ULIDGenerator
 
 from opensock.domain.frames import Frame
+from opensock.domain.history import StoredMessage
 from opensock.domain.model import Connection, Member, Origin
 from opensock.errors import InvalidStoreError
 from opensock.jsoncodec import JsonValue
 
 MAX_STORE_SECONDS = 3_155_695_200
+DEDUP_WINDOW_SECONDS = 300
+FOREVER = -1
+_IDS = ULIDGenerator()
 
 
-def new_message_id() -> str:
-    """A ULID, strictly increasing within this process."""
-    return str(ULID())
+def new_message_id(now: float | None = None) -> str:
+    """A ULID of `now` (the clock's time; the system's when None), strictly increasing within
+    this process for ids of the same millisecond."""
+    return str(_IDS.generate(None if now is None else int(now * 1000)))
+
+
+def message_expiry(now: float, store: int) -> int | None:
+    """`expiresAt` of a message stored for `store` seconds: at least that long; None = forever."""
+    return None if store == FOREVER else math.ceil(now + store)
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,19 @@ class Outgoing:
     message_id: str | None = None
     """Set at request time with `eagerIdGeneration`."""
     deduplication_id: str | None = None
+    store: int = 0
+    """Retention in seconds: `0` not stored, `-1` forever (§15)."""
+
+    def stored(self, message_id: str, origin: Origin, now: float) -> StoredMessage:
+        return StoredMessage(
+            id=message_id,
+            channel=self.channel,
+            event=self.event,
+            data=self.data,
+            meta=self.meta,
+            expires_at=message_expiry(now, self.store),
+            origin=origin,
+        )
 
     def frame(self, message_id: str) -> Frame:
         frame: Frame = {

@@ -115,6 +115,9 @@ class Subscription:
     token_grants: dict[str, Any] = field(default_factory=dict)
     """The subscribe token's matching channel entries (subscription-attached directives)."""
     omit_from_count: bool = False
+    resume_until: str | None = None
+    """Made with `resumeAfter` (docs/extensions.md): stored messages with ids up to this one
+    reach it through its resume, not the live fan-out."""
 
     @property
     def identity(self) -> Member:

@@ -1,5 +1,5 @@
 """What a client request reads first: its connection, its subscription to the channel it names,
-and (storage get) the entry it asks for, as one value.
+and the entry (storage get) or the stored message (reaction) it asks for, as one value.
 
 The subscription and entry are read under the name the client sent; when the connection's
 grants resolve that name to another channel (an alias), callers fall back to the plain
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opensock.domain.history import StoredMessage
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.storage_access import SubscriptionLookup
 from opensock.domain.storage_model import StorageEntry
@@ -24,6 +25,10 @@ class ClientReads:
     storage_key: str | None = None
     entry: StorageEntry | None = None
     """The live entry `storage_key` of `channel` (None if absent, expired or not asked for)."""
+    message_id: str | None = None
+    message: StoredMessage | None = None
+    """The live stored message `message_id` of `channel` (None if absent, expired or not
+    asked for)."""
 
     def subscriptions(self, fallback: SubscriptionLookup) -> _Prefetched:
         """A SubscriptionLookup answering from this read, else from `fallback`."""

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from opensock.domain.auth.grants import JsonInt
+from opensock.domain.history import check_message_id
 from opensock.domain.names import check_channel
 from opensock.domain.storage_values import validate_data, validate_key
 from opensock.errors import AppError, InvalidMessageError, SubscribePermissionDeniedError
@@ -102,8 +103,20 @@ def _keys(value: Any) -> tuple[str, ...] | None:
     return tuple(validate_key(key) for key in value)
 
 
+def _message_id(name: str, *, required: bool) -> Any:
+    def check(value: Any) -> Any:
+        if value is None:
+            if required:
+                raise InvalidMessageError(f"{name} is required")
+            return None
+        return check_message_id(value, name)
+
+    return BeforeValidator(check)
+
+
 # Fields that must be present and non-null, then pass their own check (with its own code).
 StorageChannel = Annotated[str, BeforeValidator(_channel)]
+RequiredChannel = StorageChannel
 StorageKey = Annotated[str, BeforeValidator(_key)]
 StorageData = Annotated[Any, AfterValidator(validate_data)]
 
@@ -132,6 +145,8 @@ class ServerPublishRequest(RequestModel):
 
 class SubscribeData(RequestModel):
     token: StrictStr | None = None
+    resume_after: Annotated[str | None, _message_id("resumeAfter", required=False)] = None
+    """Opensock extension (docs/extensions.md): deliver the stored messages after this id."""
 
 
 class SubscribeRequest(RequestModel):
@@ -145,9 +160,44 @@ class SubscribeRequest(RequestModel):
     def token(self) -> str | None:
         return self.data.token if self.data else None
 
+    @property
+    def resume_after(self) -> str | None:
+        return self.data.resume_after if self.data else None
+
 
 class UnsubscribeRequest(RequestModel):
     channel: StrictStr
+
+
+# --- history and reactions (PROTOCOL §7.7, §16, SERVER-API §2.6, §4.2–§4.4) --------------------
+class ReactionFrame(RequestModel):
+    """`hotsock.messageReaction` (and a `connection/publishMessage` reaction): `data` is
+    checked by `domain.reactions.parse_reaction`, which carries the reaction codes."""
+
+    channel: RequiredChannel = Field(default=None, validate_default=True)
+    data: Any = None
+
+
+class ServerReactionRequest(ReactionFrame):
+    """A server publish with `"event":"hotsock.messageReaction"` (SERVER-API §2.6)."""
+
+    deduplication_id: StrictStr | None = None
+    emit_pub_sub_event: StrictBool = False
+
+
+class ListMessagesRequest(RequestModel):
+    channel: RequiredChannel = Field(default=None, validate_default=True)
+    after: Annotated[str | None, _message_id("after", required=False)] = None
+    before: Annotated[str | None, _message_id("before", required=False)] = None
+    reverse: StrictBool = False
+    expand_reactions: StrictBool = False
+
+
+class ListReactionsRequest(RequestModel):
+    channel: RequiredChannel = Field(default=None, validate_default=True)
+    message_id: Annotated[str, _message_id("messageId", required=True)] = Field(
+        default=None, validate_default=True
+    )
 
 
 # --- channel storage (PROTOCOL §7.4, §7.5, SERVER-API §2.5, §4.5–§4.7) -----------------------

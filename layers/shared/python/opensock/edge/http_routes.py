@@ -14,6 +14,8 @@ from opensock.domain.model import Connection, Origin
 from opensock.domain.names import check_channel
 from opensock.domain.requests import (
     MAX_LIST_KEYS,
+    ListMessagesRequest,
+    ListReactionsRequest,
     StorageGetRequest,
     StorageListRequest,
     StorageSetRequest,
@@ -66,6 +68,16 @@ def channel_storage_list(call: ConnectionCall, app: App) -> HttpResult:
     return HttpResult(200, app.storage.list(call.connection, request))
 
 
+def list_messages(call: ConnectionCall, app: App) -> HttpResult:
+    request = parse_body(ListMessagesRequest, call.body)
+    return HttpResult(200, app.history.list_messages(call.connection, request))
+
+
+def list_reactions(call: ConnectionCall, app: App) -> HttpResult:
+    request = parse_body(ListReactionsRequest, call.body)
+    return HttpResult(200, app.history.list_reactions(call.connection, request))
+
+
 def user_metadata_update(call: ConnectionCall, app: App) -> HttpResult:
     app.user_metadata.update(call.connection, parse_body(UserMetadataUpdateRequest, call.body))
     return HttpResult(200, {})
@@ -98,6 +110,8 @@ CONNECTION_ACTIONS: dict[str, Callable[[ConnectionCall, App], HttpResult]] = {
     "channelStorageSet": channel_storage_set,
     "channelStorageList": channel_storage_list,
     "umdUpdate": user_metadata_update,
+    "listMessages": list_messages,
+    "listReactions": list_reactions,
 }
 
 ADMIN_ROUTES: dict[str, Callable[[AdminCall, App], HttpResult]] = {

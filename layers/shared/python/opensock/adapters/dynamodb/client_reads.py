@@ -14,6 +14,7 @@ from opensock.adapters.dynamodb import keys
 from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import from_item, to_item
 from opensock.adapters.dynamodb.connection_table import connection_from
+from opensock.adapters.dynamodb.message_table import message_from
 from opensock.adapters.dynamodb.storage_table import entry_from_item
 from opensock.adapters.dynamodb.subscription_table import subscription_from
 from opensock.clock import Clock, system_clock
@@ -25,13 +26,21 @@ class ClientReader(TableAdapter):
         super().__init__(table_name, client)
         self._clock = clock
 
-    def read(self, connection_id: str, channel: str, storage_key: str | None = None) -> ClientReads:
+    def read(
+        self,
+        connection_id: str,
+        channel: str,
+        storage_key: str | None = None,
+        message_id: str | None = None,
+    ) -> ClientReads:
         wanted = {
             (keys.connection_pk(connection_id), keys.CONNECTION_SK),
             (keys.channel_pk(channel), keys.subscription_sk(connection_id)),
         }
         if storage_key is not None:
             wanted.add((keys.channel_pk(channel), keys.storage_sk(storage_key)))
+        if message_id is not None:
+            wanted.add((keys.channel_pk(channel), keys.message_sk(message_id)))
         items = self._batch_get([to_item({"pk": pk, "sk": sk}) for pk, sk in wanted])
         now = self._clock()
         live = {
@@ -44,12 +53,17 @@ class ClientReader(TableAdapter):
         entry = None
         if storage_key is not None:
             entry = live.get((keys.channel_pk(channel), keys.storage_sk(storage_key)))
+        message = None
+        if message_id is not None:
+            message = live.get((keys.channel_pk(channel), keys.message_sk(message_id)))
         return ClientReads(
             connection=connection_from(conn) if conn is not None else None,
             channel=channel,
             subscription=subscription_from(sub) if sub is not None else None,
             storage_key=storage_key,
             entry=entry_from_item(entry) if entry is not None else None,
+            message_id=message_id,
+            message=message_from(message) if message is not None else None,
         )
 
     def _batch_get(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,6 +14,10 @@ JTI_SK = "jti"
 SUBSCRIPTION_PREFIX = "sub#"
 MEMBER_PREFIX = "member#"
 STORAGE_PREFIX = "storage#"
+MESSAGE_PREFIX = "msg#"
+REACTION_PREFIX = "rxn#"
+CHANNEL_EVENT_ATTRIBUTE = "channelEvent"
+"""Key of the optional channel+event index (`MessageDataTableChannelEventGSIParameter`)."""
 
 
 def connection_pk(connection_id: str) -> str:
@@ -38,6 +42,15 @@ def member_sk(uid: str) -> str:
 
 def storage_sk(key: str) -> str:
     return f"{STORAGE_PREFIX}{key}"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MESSAGE_PREFIX}{message_id}"
+
+
+def reaction_sk(message_id: str, reaction: str, uid: str) -> str:
+    """One item per (message, value, uid): the value holds no `#`, so the uid is the rest."""
+    return f"{REACTION_PREFIX}{message_id}#{reaction}#{uid}"
 
 
 def jti_pk(jti: str) -> str:

@@ -21,6 +21,9 @@ from opensock.errors import AlreadySubscribedError, ConflictError, ConnectionGon
 from opensock.jsoncodec import dumps, loads
 
 LIVE_FILTER = "#ttl > :now"
+RESUME_ATTRIBUTE = "resumeUntil"
+"""Only on a subscription made with `resumeAfter` (docs/extensions.md): the id up to which its
+resume, not the live fan-out, delivers stored messages."""
 
 
 def subscription_item(sub: Subscription) -> dict[str, Any]:
@@ -39,6 +42,7 @@ def subscription_item(sub: Subscription) -> dict[str, Any]:
             "omitFromCount": sub.omit_from_count,
             "createdAt": sub.created_at,
             keys.TTL_ATTRIBUTE: sub.expires_at,
+            RESUME_ATTRIBUTE: sub.resume_until,
         }
     )
 
@@ -56,6 +60,7 @@ def subscription_from(values: dict[str, Any]) -> Subscription:
         connect_grants=loads(values.get("connectGrants", "{}")),
         token_grants=loads(values.get("tokenGrants", "{}")),
         omit_from_count=bool(values.get("omitFromCount", False)),
+        resume_until=values.get(RESUME_ATTRIBUTE),
     )
 
 
@@ -225,10 +230,18 @@ class SubscriptionTable(TableAdapter):
         """Every live subscription of the channel (eventually consistent, paginated)."""
         return (subscription_from(values) for values in self._channel_query(channel))
 
-    def recipient_ids(self, channel: str) -> list[str]:
-        """Connection ids of the live subscriptions, projected to the sort key."""
-        items = self._channel_query(channel, ProjectionExpression="sk")
-        return [values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX) for values in items]
+    def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
+        """Connection ids of the live subscriptions, projected to the sort key (and the resume
+        bound: same read units, billed on whole items). With `stored_id`, subscriptions still
+        resuming up to that id are left out: their resume delivers the message."""
+        items = self._channel_query(
+            channel, ProjectionExpression="sk, #resume", names={"#resume": RESUME_ATTRIBUTE}
+        )
+        return [
+            values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX)
+            for values in items
+            if stored_id is None or not stored_id <= str(values.get(RESUME_ATTRIBUTE, ""))
+        ]
 
     def list_for_connection(self, connection_id: str) -> list[Subscription]:
         items = self._query(
