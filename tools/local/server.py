@@ -19,7 +19,15 @@ from typing import Any
 import boto3
 from aiohttp import web
 
-from tools.local import inspect_api, local_api, resources, state_file, static_files, token_api
+from tools.local import (
+    chat_demo,
+    inspect_api,
+    local_api,
+    resources,
+    state_file,
+    static_files,
+    token_api,
+)
 from tools.local.aws import MotoWorld, process_environment
 from tools.local.connections import ConnectionRegistry, Limits
 from tools.local.environment import function_aliases, handler_environment
@@ -207,6 +215,7 @@ class LocalStack:
         app.add_routes(local_api.routes(self))
         app.add_routes(token_api.routes(self))
         app.add_routes(inspect_api.routes(self))
+        app.add_routes(chat_demo.routes(self))
         app.add_routes(static_files.routes())
         urls = FunctionUrls(function_urls(self.template), self.invoker, self.template.world.region)
         app.router.add_route("*", "/{tail:.*}", urls.handle)
