@@ -38,7 +38,7 @@ ifneq ($(shell cat $(SAM_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
 $(SAM_VENV)/.installed: FORCE
 endif
 
-.PHONY: FORCE help install dev test test-fast flake fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
+.PHONY: FORCE help install dev screenshots test test-fast flake fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
 
 FORCE:
 
@@ -61,6 +61,9 @@ install: $(VENV)/.installed ## create the project venv with pinned dependencies
 
 dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT); make dev ARGS=--fresh starts empty
 	@PORT=$(PORT) $(BIN)/python -m tools.local $(ARGS)
+
+screenshots: $(VENV)/.installed ## the console and the chat demo in headless Chromium: docs/images/*.png
+	$(BIN)/python -m tools.screenshots
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed ## lint, typecheck, validate the template, run every test
 	$(MAKE) --no-print-directory fmt-check lint typecheck validate

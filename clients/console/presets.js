@@ -1,14 +1,16 @@
 // Claims presets of the token panel's editor. `{uid}` is replaced by the uid field's value.
 
-const everything = {
+const tomorrow = () => Math.floor(Date.now() / 1000) + 86400;
+
+const everything = () => ({
   subscribe: true,
   historyStart: 0,
   messages: {
-    "*": { publish: true, echo: true, store: 3600, react: true },
+    "*": { publish: true, echo: true, store: 3600, react: true, scheduleBefore: tomorrow() },
     "hotsock.messageReaction": { echo: true },
   },
-  storage: { "*": { observe: true, get: true, set: true, store: 60 } },
-};
+  storage: { "*": { observe: true, get: true, set: true, store: 60, scheduleBefore: tomorrow() } },
+});
 
 export const PRESETS = {
   "chat user": {
@@ -17,7 +19,7 @@ export const PRESETS = {
       uid,
       umd: { name: uid },
       keepAlive: true,
-      channels: { "*": everything },
+      channels: { "*": everything() },
     }),
   },
   "presence viewer": {
