@@ -51,6 +51,7 @@ OTHER_FUNCTIONS = {
     "FanoutFunction": "fanout",
     "ScheduledFunction": "scheduled",
     "StreamFunction": "stream",
+    "WebConsoleFunction": "web_console",
 }
 
 # Functions that post frames through the management API (and so need ManageConnections).
@@ -104,6 +105,7 @@ OUTPUTS = frozenset(
         "PubSubTopicArn",
         "TableName",
         "ScheduleGroupName",
+        "WebConsoleHttpUrl",
     }
 )
 
