@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.harness import StackHandle
+from tests.local.harness import StackHandle, WsClient
 from tools.local.__main__ import _state_file, parser
 from tools.local.server import StackOptions
 from tools.local.state_file import FORMAT, VERSION, StateFileError, parse
@@ -45,17 +45,19 @@ def at(seconds_from_now: int) -> str:
     return time.strftime("at(%Y-%m-%dT%H:%M:%S)", time.gmtime(time.time() + seconds_from_now))
 
 
-async def subscribed_and_left_open(stack: StackHandle, channel: str) -> None:
+async def subscribed(stack: StackHandle, channel: str) -> WsClient:
     token = stack.mint_token(uid="jim", channels={channel: {"subscribe": True}})
     client = await stack.connect(token)
     await client.recv_event("hotsock.connected")
     await client.send({"event": "hotsock.subscribe", "channel": channel})
     await client.recv_event("hotsock.subscribed")
+    return client
 
 
 def test_items_and_schedules_survive_a_restart_and_connections_do_not(tmp_path: Path) -> None:
     # GIVEN a stack with a storage entry, a pending scheduled publish and a subscriber
     state = tmp_path / "local-state.json"
+    loop = asyncio.new_event_loop()  # the subscriber stays open until the stack has stopped
     with stack_with(state) as first:
         publish(
             first,
@@ -69,8 +71,10 @@ def test_items_and_schedules_survive_a_restart_and_connections_do_not(tmp_path: 
         publish(
             first, {"channel": "room", "event": "remind", "data": 1, "scheduleExpression": at(3600)}
         )
-        asyncio.run(subscribed_and_left_open(first, "presence.room"))
+        client = loop.run_until_complete(subscribed(first, "presence.room"))
         assert admin(first, "/channels/presence.room")["subscriptionsCount"] == 1
+    loop.run_until_complete(client.close())
+    loop.close()
 
     # WHEN the stack is started again on the same state file
     with stack_with(state) as second:
