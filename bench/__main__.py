@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coldstart, history, local_rtt, operations, report, scale
+from bench import coldstart, history, liveness, local_rtt, operations, report, scale
 from bench.meter import Meter
 from bench.world import ROOT  # sets sys.path and the environment first
 
@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> report.Results:
     results.operations = operations.run_all(meter, repeat)
     log("operations with SNS pub/sub enabled")
     results.operations_sns = operations.run_all(meter, 1, sns_pubsub=True)
+    log("liveness: heartbeat checks, keep-alive frames, the ghost sweep")
+    results.liveness = liveness.measure(meter)
 
     sizes = (1, 100, 1000) if args.quick else (1, 100, 1000, 10_000)
     for n in sizes:

@@ -49,8 +49,10 @@ def client_publish(world: World, cid: str, channel: str, data: Any = "hello") ->
     return send(world, "default", cid, {"event": "chat", "channel": channel, "data": data})
 
 
-def liveness(world: World, cid: str, event: str) -> Any:
-    return send(world, "default", cid, {"event": event})
+def mock_route(world: World, *, replies: bool) -> None:
+    """A frame API Gateway answers itself (MOCK integration): one message in, maybe one out."""
+    world.meter.usage.messages_in += 1
+    world.meter.usage.messages_out += int(replies)
 
 
 def storage_set(world: World, cid: str, channel: str, key: str, data: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import prices
 from bench import report as r
+from bench.liveness import render as liveness_section
 from bench.tables import table
 
 METHOD = """\
@@ -119,9 +120,16 @@ def render(results: r.Results) -> str:
         "",
         r.history_section(results),
         "",
+        "## Connection liveness (issue #15)",
+        "",
+        *(
+            [liveness_section(results.liveness), ""]
+            if results.liveness is not None
+            else ["Not measured.", ""]
+        ),
         "## 10,000 connections for a month",
         "",
-        r.monthly(results.operations),
+        r.monthly(results.operations, results.liveness),
         "",
         "## Cold start",
         "",

@@ -44,7 +44,7 @@ def _seed_messages(world: World, count: int, reacted: int) -> list[str]:
     from opensock.adapters.dynamodb.message_table import message_item, reaction_item
     from opensock.domain.messages import Outgoing, new_message_id
     from opensock.domain.model import Member, Origin
-    from opensock.domain.reactions import Reaction
+    from opensock.domain.reaction_rules import Reaction
 
     now = world.stack.clock()
     origin = Origin("client.websocket", "req", "SENDER=", "203.0.113.9", "Mozilla/5.0 bench")
@@ -120,7 +120,7 @@ def rows(meter: Meter) -> list[Measured]:
 
 def _resume(world: World, meter: Meter, ids: list[str]) -> Measured:
     """`hotsock.subscribe` with `resumeAfter` before the 100 seeded messages."""
-    from opensock.domain.history import previous_id
+    from opensock.domain.stored_messages import previous_id
 
     def resume(cid: str) -> Any:
         body = {

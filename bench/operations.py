@@ -236,14 +236,14 @@ def scenarios() -> list[Scenario]:
             delivered=2,
         ),
         Scenario(
-            "hotsock.heartbeat ($default)",
+            "hotsock.heartbeat (MOCK route, no function)",
             lambda w, i: fresh(w, "HB", i),
-            lambda w, cid: c.liveness(w, cid, "hotsock.heartbeat"),
+            lambda w, cid: c.mock_route(w, replies=False),
         ),
         Scenario(
-            "hotsock.ping → pong ($default)",
+            "hotsock.ping → pong (MOCK route, no function)",
             lambda w, i: fresh(w, "PING", i),
-            lambda w, cid: c.liveness(w, cid, "hotsock.ping"),
+            lambda w, cid: c.mock_route(w, replies=True),
         ),
     ]
 

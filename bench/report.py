@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench import prices
 from bench.coldstart import ImportTime, PackageSize
@@ -37,6 +38,8 @@ class Results:
     local_note: str = ""
     seconds: float = 0.0
     findings: str = ""
+    liveness: Any = None
+    """bench/liveness.py `Figures` (heartbeat checks, keep-alive, sweep)."""
 
 
 def _requests(usage: Usage) -> str:
@@ -204,48 +207,45 @@ def _op(results: list[Measured], prefix: str) -> Measured | None:
     return next((m for m in results if m.name.startswith(prefix)), None)
 
 
-def monthly(results: list[Measured], connections: int = 10_000, beat_s: int = 30) -> str:
+def monthly(
+    results: list[Measured], liveness: Any = None, connections: int = 10_000, beat_s: int = 30
+) -> str:
     """10,000 connections open all month: connection-minutes, keep-alive, heartbeats."""
-    heartbeat = _op(results, "hotsock.heartbeat")
-    connect = _op(results, "connect")
+    from bench import liveness as lv
+
+    del results  # the heartbeat is no operation of its own any more (MOCK route)
     minutes = connections * MONTH_MINUTES
     beats = connections * MONTH_MINUTES * 60 // beat_s
-    keepalives = connections * MONTH_MINUTES * 60 // 570
     minute_cost = minutes * prices.APIGW_CONNECTION_MINUTE
-    beat_cost = cost_of(heartbeat.usage).total * beats if heartbeat else math.nan
-    wru = connect.usage.wru if connect else 1.0  # the connection item's size in write units
-    write_cost = beats * wru * prices.DYNAMODB_WRU
-    keep_cost = keepalives * prices.APIGW_MESSAGE
-    rows = [
-        ["connection-minutes only (API Gateway)", f"{minutes:,}", money(minute_cost, 2)],
+    wru = 1.0  # one small item (or attribute) written per beat
+    # Hotsock's design: $default Lambda (~5 ms at 512 MB) and a DynamoDB write per beat.
+    per_beat_written = (
+        prices.APIGW_MESSAGE
+        + prices.LAMBDA_REQUEST
+        + 0.005 * 0.5 * prices.LAMBDA_GB_SECOND_ARM
+        + wru * prices.DYNAMODB_WRU
+    )
+    rows = [["connection-minutes only (API Gateway)", f"{minutes:,}", money(minute_cost, 2)]]
+    if liveness is not None:
+        sweep = lv.sweep_month(liveness, connections)
+        rows.append(
+            ["+ ghost sweep (every connection checked every 4 min)", "—",
+             money(minute_cost + sweep, 2)]
+        )  # fmt: skip
+        rows += lv.monthly_rows(liveness, connections, beat_s, 60)
+    rows.append(
         [
-            "+ server keepAlive every 570 s (posts only)",
-            f"{keepalives:,} posts",
-            money(minute_cost + keep_cost, 2),
-        ],
-        [
-            f"+ client heartbeat every {beat_s} s, Opensock ($default, no write)",
-            f"{beats:,} frames",
-            money(minute_cost + beat_cost, 2),
-        ],
-        [
-            f"+ client heartbeat every {beat_s} s, a design writing DynamoDB per beat",
+            f"+ client heartbeat every {beat_s} s, a design writing DynamoDB per beat (Hotsock)",
             f"{beats:,} frames + {beats * wru:,.0f} WRU",
-            money(minute_cost + beat_cost + write_cost, 2),
-        ],
-    ]
-    per_beat = cost_of(heartbeat.usage) if heartbeat else None
-    note = ""
-    if per_beat is not None:
-        note = (
-            f"\n\nOne heartbeat costs {money(per_million(per_beat.total), 2)} per million "
-            f"(API Gateway {money(per_million(per_beat.api_gateway), 2)}, Lambda request "
-            f"{money(per_million(per_beat.lambda_requests), 2)}, duration "
-            f"{money(per_million(per_beat.lambda_duration), 3)}, logs "
-            f"{money(per_million(per_beat.logs), 3)}); a write per beat adds "
-            f"{money(per_million(wru * prices.DYNAMODB_WRU), 3)} per million. Keep-alive frames "
-            "are modelled as posts only: no keep-alive sender exists yet (see findings)."
-        )
+            money(minute_cost + beats * per_beat_written, 2),
+        ]
+    )
+    note = (
+        f"\n\nA heartbeat is a MOCK route here: one API Gateway message and no function; its "
+        f'enforcement is the deadline checks of LivenessFunction (see "Connection liveness"). '
+        f"A design with a Lambda and a write per beat pays "
+        f"{money(per_million(per_beat_written), 2)} per million beats."
+    )
     return table(["10,000 connections, 30 days", "billable units", "$ / month"], rows, "lrr") + note
 
 
@@ -327,6 +327,20 @@ def targets(results: Results) -> tuple[str, list[tuple[str, bool, str]]]:
         )
         name = "1,000-subscriber fan-out delivered within 1 s (25 ms per post)"
         checks.append((name, adjusted <= 1.0, measured))
+    if results.liveness is not None:
+        from bench import liveness as lv
+
+        f = results.liveness
+        worst = max(lv.per_million_beats(f, i, n) for i, n in ((30, 60), (55, 60), (25, 30)))
+        checks.append(
+            ("heartbeats with enforcement: ≤ $1.50 per M beats", worst <= 1.50,
+             f"{money(lv.per_million_beats(f, 30, 60), 3)} (30 s / 60 s), worst "
+             f"{money(worst, 3)}")
+        )  # fmt: skip
+        idle = lv.sweep_month(f, 0)
+        checks.append(
+            ("enforcement machinery idle: ≤ $5 per month", idle <= 5.0, f"{money(idle, 2)}")
+        )
     rows = [[name, "met" if ok else "**missed**", value] for name, ok, value in checks]
     return table(["target", "status", "measured"], rows, "lcl"), checks
 

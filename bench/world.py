@@ -124,7 +124,7 @@ class World:
         dynamodb_client.cache_clear()
         self._stdout = sys.stdout
         self._stream = CountingStream(self.meter)
-        sys.stdout = self._stream  # type: ignore[assignment]
+        sys.stdout = self._stream
         self._log_handler = _powertools_handler()
         self._log_stream = self._log_handler.setStream(self._stream)
         with self.meter.measure():  # set-up requests are not counted
@@ -141,15 +141,15 @@ class World:
             self.settings = load_settings(environ)
         stack = Stack(self.settings, sleep=lambda _: None)
         self.gateway = BenchConnections(self.meter, self.post_latency, self.record_frames)
-        stack.gateway = self.gateway  # type: ignore[assignment]
+        stack.gateway = self.gateway
         self.invoker = FakeInvoker()
-        stack.invoker = self.invoker  # type: ignore[assignment]
+        stack.invoker = self.invoker
         self.scheduler = CapturingScheduler(stack.scheduler)
-        stack.scheduler = self.scheduler  # type: ignore[assignment]
+        stack.scheduler = self.scheduler
         if not self.sns_pubsub:
             from tests.support.fakes import FakePublisher
 
-            stack.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
+            stack.pubsub = FakePublisher(enabled=False)
         self.stack = stack
         return self
 

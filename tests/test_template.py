@@ -44,6 +44,13 @@ ROUTES = {
     "hotsock.messageReaction": "message_reaction",
 }
 ONE_WAY_ROUTES = frozenset({"$connect", "$disconnect"})
+# Routes API Gateway answers itself (MOCK integration, no function): route key -> the
+# `$default` response template of a two-way one, None for a one-way one (app/liveness.py).
+MOCK_ROUTES: dict[str, str | None] = {
+    "hotsock.ping": '{"event":"hotsock.pong","data":"{}"}',
+    "hotsock.heartbeat": None,
+    "hotsock.pong": None,
+}
 OTHER_FUNCTIONS = {
     "ConnectedFunction": "connected",
     "PublishFunction": "publish",
@@ -52,6 +59,7 @@ OTHER_FUNCTIONS = {
     "ScheduledFunction": "scheduled",
     "StreamFunction": "stream",
     "WebConsoleFunction": "web_console",
+    "LivenessFunction": "liveness",
 }
 
 # Functions that post frames through the management API (and so need ManageConnections).
@@ -71,6 +79,7 @@ POSTING_FUNCTIONS = frozenset(
         "HttpApiFunction",
         "FanoutFunction",
         "ScheduledFunction",
+        "LivenessFunction",
     }
 )
 MANAGE_CONNECTIONS_ARN = (
@@ -178,7 +187,37 @@ def actions(statement: Mapping[str, Any]) -> set[str]:
 
 def test_route_keys_are_the_documented_set() -> None:
     keys = {r["Properties"]["RouteKey"] for r in of_type("AWS::ApiGatewayV2::Route").values()}
-    assert keys == set(ROUTES)
+    assert keys == set(ROUTES) | set(MOCK_ROUTES)
+
+
+@pytest.mark.parametrize("route_key", sorted(MOCK_ROUTES))
+def test_mock_routes_answer_without_a_function(route_key: str) -> None:
+    # GIVEN a liveness route: API Gateway answers it alone (PROTOCOL §7.8-§7.10)
+    prefix = prefix_of(route_key)
+    route, integration = props(f"{prefix}Route"), props(f"{prefix}Integration")
+    assert route["RouteKey"] == route_key
+    assert route["Target"] == {"Fn::Sub": f"integrations/${{{prefix}Integration}}"}
+    assert integration["IntegrationType"] == "MOCK"
+    assert integration["RequestTemplates"] == {"$default": '{"statusCode": 200}'}
+    responses = [
+        r["Properties"]
+        for r in of_type("AWS::ApiGatewayV2::IntegrationResponse").values()
+        if r["Properties"]["IntegrationId"] == {"Ref": f"{prefix}Integration"}
+    ]
+    route_responses = [
+        r["Properties"]
+        for r in of_type("AWS::ApiGatewayV2::RouteResponse").values()
+        if r["Properties"]["RouteId"] == {"Ref": f"{prefix}Route"}
+    ]
+    expected = MOCK_ROUTES[route_key]
+    if expected is None:  # one-way: nothing is sent back
+        assert responses == [] and route_responses == []
+        assert "RouteResponseSelectionExpression" not in route
+    else:  # exactly the documented frame, byte for byte
+        (response,) = responses
+        assert response["ResponseTemplates"] == {"$default": expected}
+        assert json.loads(expected) == {"event": "hotsock.pong", "data": "{}"}
+        assert [r["RouteResponseKey"] for r in route_responses] == ["$default"]
 
 
 def test_api_selects_routes_on_the_event_field() -> None:
@@ -322,6 +361,19 @@ def test_fanout_reads_the_fifo_queue_one_batch_at_a_time() -> None:
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_liveness_reads_delayed_timers_and_sweeps_every_interval() -> None:
+    queue = props("LivenessQueue")
+    assert "FifoQueue" not in queue  # per-message DelaySeconds needs a standard queue
+    assert queue["VisibilityTimeout"] >= 6 * props("LivenessFunction")["Timeout"]
+    events = props("LivenessFunction")["Events"]
+    assert events["Timers"]["Properties"]["Queue"] == {"Fn::GetAtt": ["LivenessQueue", "Arn"]}
+    assert events["Timers"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    sweep = events["Sweep"]
+    assert sweep["Type"] == "ScheduleV2"
+    assert sweep["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert GLOBAL_ENV["SWEEP_INTERVAL_SECONDS"] == "60"
+
+
 def test_stream_sees_only_ttl_removals() -> None:
     source = props("StreamFunction")["Events"]["TtlRemovals"]["Properties"]
     assert source["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
@@ -344,10 +396,14 @@ def test_table_matches_the_data_model() -> None:
         "pk": "HASH",
         "sk": "RANGE",
     }
-    index, optional = table["GlobalSecondaryIndexes"]
+    index, optional, sweep = table["GlobalSecondaryIndexes"]
     assert index["IndexName"] == "gsi1"
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["gsi1pk", "gsi1sk"]
     assert index["Projection"] == {"ProjectionType": "ALL"}
+    # the sweep index (app/liveness.py): connection items only, keys only
+    assert sweep["IndexName"] == "gsi2"
+    assert [k["AttributeName"] for k in sweep["KeySchema"]] == ["gsi2pk", TTL_ATTRIBUTE]
+    assert sweep["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert table["StreamSpecification"] == {"StreamViewType": "OLD_IMAGE"}
     # MessageDataTableChannelEventGSIParameter: the channel+event index, off by default
     condition, event_index, absent = optional["Fn::If"]

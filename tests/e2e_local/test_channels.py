@@ -374,11 +374,11 @@ def seed_members(stack: StackHandle, channel: str, members: dict[str, str]) -> N
     items. Two large members stand in for ~80 token-sized ones (a token's umd is at most 1 KiB):
     moto answers a presence read in ~13 ms per member item, and every join reads them all.
     """
-    from opensock.adapters.dynamodb.member_table import PresenceTable
+    from opensock.adapters.dynamodb.member_table import MemberTable
     from opensock.domain.presence import MemberChange, MemberState
 
     client = _dynamodb(stack)
-    table = PresenceTable(stack.environment["TABLE_NAME"], client)
+    table = MemberTable(stack.environment["TABLE_NAME"], client)
     now = time.time()
     for number, (uid, umd) in enumerate(members.items()):
         state = MemberState(uid, now + number / 1000, 1, {f"elsewhere-{number}": (umd, now)})

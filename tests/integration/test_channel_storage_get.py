@@ -25,7 +25,7 @@ SERVER = Origin(trigger="server.lambda", request_id="r-1")
 @pytest.fixture
 def rig(stack: Stack) -> Stack:
     stack.clock = FrozenClock()
-    stack.scheduler = FakeScheduler()  # type: ignore[assignment]
+    stack.scheduler = FakeScheduler()
     open_connection(stack, "reader", READER, uid="r")
     return stack
 

@@ -29,7 +29,7 @@ PLAYER = {
 @pytest.fixture
 def rig(stack: Stack) -> Stack:
     stack.clock = FrozenClock()
-    stack.scheduler = FakeScheduler()  # type: ignore[assignment]
+    stack.scheduler = FakeScheduler()
     open_connection(stack, "host", HOST, uid="host")
     player = open_connection(stack, "p1", PLAYER, uid="p1")
     subscribe(stack, player, LOBBY)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from opensock.domain.history import id_millis, lowest_id
 from opensock.domain.model import Connection, Origin
 from opensock.domain.requests import ListMessagesRequest, ListReactionsRequest, ReactionFrame
+from opensock.domain.stored_messages import id_millis, lowest_id
 from opensock.edge import http_routes
 from opensock.edge.http import HttpRequest
 from opensock.edge.http_routes import ConnectionCall

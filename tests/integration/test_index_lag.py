@@ -40,9 +40,9 @@ def lagging_index(stack: Stack, monkeypatch: pytest.MonkeyPatch, cid: str) -> li
     real = stack.subscriptions.list_for_connection
     queried: list[str] = []
 
-    def list_for_connection(connection_id: str) -> list[Subscription]:
+    def list_for_connection(connection_id: str, **options: bool) -> list[Subscription]:
         queried.append(connection_id)
-        return [] if connection_id == cid else real(connection_id)
+        return [] if connection_id == cid else real(connection_id, **options)
 
     monkeypatch.setattr(stack.subscriptions, "list_for_connection", list_for_connection)
     return queried
@@ -63,7 +63,7 @@ def sam_and_leo(channel_stack: Stack) -> Stack:
 
 
 def member_uids(stack: Stack) -> list[str]:
-    return [state.uid for state in stack.presence.members(ROOM)]
+    return [state.uid for state in stack.members.members(ROOM)]
 
 
 def unsubscribed_ids(stack: Stack) -> list[tuple[str, str]]:

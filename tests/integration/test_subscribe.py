@@ -157,7 +157,7 @@ def test_same_uid_new_umd_sends_member_updated_to_others(channel_stack: Stack) -
 
 
 def test_capacity_reached(channel_stack: Stack) -> None:
-    channel_stack.presence.limit = 100
+    channel_stack.members.limit = 100
     grants = {"presence.p": {"subscribe": True}}
     a = open_connection(channel_stack, "A", grants, uid="a", umd="x" * 40)
     b = open_connection(channel_stack, "B", grants, uid="b", umd="y" * 40)
@@ -181,7 +181,7 @@ def test_twenty_concurrent_joins_never_exceed_capacity(
 
     monkeypatch.setattr(botocore_stubber, "process_request", locked)
     member_bytes = len('{"uid":"u00","umd":null}')
-    channel_stack.presence.limit = member_bytes * 5
+    channel_stack.members.limit = member_bytes * 5
     conns = [
         open_connection(
             channel_stack, f"C{i:02d}", {"presence.p": {"subscribe": True}}, uid=f"u{i:02d}"
@@ -206,7 +206,7 @@ def test_twenty_concurrent_joins_never_exceed_capacity(
     # THEN exactly 5 got in and the member list holds 5 members
     assert results.count("ok") == 5
     assert results.count("full") == 15
-    assert len(channel_stack.presence.members("presence.p")) == 5
+    assert len(channel_stack.members.members("presence.p")) == 5
 
 
 def test_request_counts(channel_stack: Stack) -> None:
@@ -227,7 +227,7 @@ def test_request_counts(channel_stack: Stack) -> None:
 
 def test_request_counts_without_pubsub(channel_stack: Stack) -> None:
     # GIVEN pub/sub off (the template's default), so no count is read back
-    channel_stack.pubsub = FakePublisher(enabled=False)  # type: ignore[assignment]
+    channel_stack.pubsub = FakePublisher(enabled=False)
     open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
     counter = count_dynamodb(channel_stack)
     # WHEN the connection subscribes to a standard channel
@@ -285,5 +285,5 @@ def test_a_connection_gone_before_the_write_gets_nothing(
     assert result is None
     assert channel_stack.subscriptions.get(channel, "A") is None
     assert channel_stack.channel_meta.subscriptions_count(channel) == 0
-    assert channel_stack.presence.members(channel) == []
+    assert channel_stack.members.members(channel) == []
     assert gateway(channel_stack).frames.get("A", []) == []

@@ -194,7 +194,7 @@ def test_not_subscribed_is_permission_denied_on_websocket(channel_stack: Stack) 
     assert reply["channel"] == "presence.nowhere"
     # THEN no record was created (v1.13.2)
     assert channel_stack.subscriptions.get("presence.nowhere", "A") is None
-    assert channel_stack.presence.members("presence.nowhere") == []
+    assert channel_stack.members.members("presence.nowhere") == []
 
 
 def test_standard_channel_update_and_later_messages(channel_stack: Stack) -> None:
@@ -288,7 +288,7 @@ def test_propagate_refused_at_capacity_changes_nothing(channel_stack: Stack) -> 
     assert connection is not None
     subscribe(connection, "presence.full", channel_stack)
     pubsub(channel_stack).envelopes.clear()
-    channel_stack.presence.limit = 60  # 2 small members fit, a bigger umd does not
+    channel_stack.members.limit = 60  # 2 small members fit, a bigger umd does not
     token = umd_token(
         channel_stack, uid="a", umd={"k": "v" * 40}, umdUpdate=True, umdPropagate=True
     )
@@ -313,12 +313,12 @@ def test_per_channel_capacity_and_single_use(jim_and_dwight: Stack) -> None:
         "jti": "once",
         "channels": {CHAT: {"umdUpdate": True}},
     }
-    stack.presence.limit = 80
+    stack.members.limit = 80
     big = umd_token(stack, **claims, umd={"k": "v" * 100})
     assert call(stack, "DWIGHT", big, CHAT)["error"]["code"] == "PRESENCE_CHANNEL_CAPACITY_REACHED"
     assert umd_of(stack, CHAT, "DWIGHT") is None
     # THEN the refused single-use token was not consumed; its first success consumes it
-    stack.presence.limit = 102_400
+    stack.members.limit = 102_400
     assert call(stack, "DWIGHT", big, CHAT) == {}
     again = call(stack, "DWIGHT", big, CHAT)
     assert again["error"]["code"] == "INVALID_UMD_TOKEN"
@@ -339,7 +339,7 @@ def test_http_umd_update(jim_and_dwight: Stack) -> None:
     assert (status, body["error"]["code"]) == (403, "UMD_UPDATE_PERMISSION_DENIED")
     status, body = http(stack, "DWIGHT", {"channel": CHAT})
     assert (status, body["error"]["code"]) == (400, "INVALID_MESSAGE")
-    stack.presence.limit = 10
+    stack.members.limit = 10
     big = umd_token(stack, uid="dwight", umd="x" * 50, channels={CHAT: {"umdUpdate": True}})
     status, body = http(stack, "DWIGHT", {"token": big, "channel": CHAT})
     assert (status, body["error"]["code"]) == (409, "PRESENCE_CHANNEL_CAPACITY_REACHED")
@@ -460,7 +460,7 @@ def test_endless_races_give_up_with_nothing_written(
     def busy(*_: Any) -> None:
         raise ConflictError("presence member changed")
 
-    monkeypatch.setattr(jim_and_dwight.umd_table, "apply", busy)
+    monkeypatch.setattr(jim_and_dwight.user_metadata_table, "apply", busy)
     token = umd_token(jim_and_dwight, uid="dwight", umd=1, channels={CHAT: {"umdUpdate": True}})
     reply = call(jim_and_dwight, "DWIGHT", token, CHAT)
     assert reply["error"]["code"] == "CONFLICT"

@@ -37,7 +37,11 @@ def test_routes_follow_target_integration_and_route_responses() -> None:
         "$disconnect": ("DisconnectFunction", False),
         "$default": ("DefaultFunction", True),
         "test.post": ("PostFunction", False),
+        "test.mock": ("", True),
+        "test.silent": ("", False),
     }
+    assert api.routes["test.mock"].mock_response == '{"mocked":true}'
+    assert api.routes["test.silent"].is_mock and api.routes["test.silent"].mock_response is None
 
 
 def test_function_urls_come_from_the_outputs() -> None:

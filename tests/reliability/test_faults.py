@@ -189,7 +189,7 @@ class FlakyConnections(FakeConnections):
 def test_gone_and_failing_connections_mid_fanout(rel_stack: Stack) -> None:
     # GIVEN six subscribers: two gone without $disconnect, one whose posts fail with a 500
     gateway = FlakyConnections(failing=set())
-    rel_stack.gateway = gateway  # type: ignore[assignment]
+    rel_stack.gateway = gateway
     rel_stack.__dict__.pop("fanout", None)  # rebuild the fan-out on the flaky gateway
     grants = {"room": {"subscribe": True, "messages": {"chat": {"publish": True}}}}
     for i in range(6):
@@ -225,7 +225,7 @@ def test_a_410_that_is_not_confirmed_does_not_prune(rel_stack: Stack) -> None:
                 raise ConnectionGoneError(connection_id)
             super().post(connection_id, frame)
 
-    rel_stack.gateway = Blip()  # type: ignore[assignment]
+    rel_stack.gateway = Blip()
     rel_stack.__dict__.pop("fanout", None)
     grants = {"room": {"subscribe": True, "messages": {"chat": {"publish": True}}}}
     for i in range(2):
@@ -268,7 +268,7 @@ def test_pubsub_failures_never_fail_the_client(
 ) -> None:
     # GIVEN SNS and EventBridge both failing
     sns, events = FailingSns(mode), FailingEvents(mode)
-    rel_stack.pubsub = AwsEventPublisher(  # type: ignore[assignment]
+    rel_stack.pubsub = AwsEventPublisher(
         "arn:aws:sns:us-east-1:123456789012:t", "bus", sns_client=sns, events_client=events
     )
     grants = {
@@ -369,7 +369,7 @@ def test_a_failed_post_mid_fanout_is_counted(
     rel_stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway = FlakyConnections(failing=set())
-    rel_stack.gateway = gateway  # type: ignore[assignment]
+    rel_stack.gateway = gateway
     rel_stack.__dict__.pop("fanout", None)
     grants = {"room": {"subscribe": True, "messages": {"chat": {"publish": True}}}}
     for i in range(3):
@@ -395,7 +395,7 @@ def test_a_lane_with_gone_and_failing_posts_is_acknowledged_and_counted(
     rel_stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway = FlakyConnections(failing=set())
-    rel_stack.gateway = gateway  # type: ignore[assignment]
+    rel_stack.gateway = gateway
     rel_stack.__dict__.pop("fanout", None)
     grants = {"room": {"subscribe": True}}
     ids = [f"L{i}Conn=" for i in range(4)]

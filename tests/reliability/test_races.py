@@ -107,7 +107,7 @@ def test_concurrent_joins_at_the_presence_cap_never_overfill(serialized_moto: St
     # GIVEN a presence channel whose cap fits exactly 4 of the 12 members joining at once
     umd = {"n": "x" * 100}
     member_bytes = size_bytes({"uid": "m00", "umd": umd})
-    serialized_moto.presence.limit = 4 * member_bytes + member_bytes // 2
+    serialized_moto.members.limit = 4 * member_bytes + member_bytes // 2
     grants = {"presence.cap": {"subscribe": True}}
     connections = [
         open_connection(serialized_moto, f"Cap{i:02d}Conn=", grants, uid=f"m{i:02d}", umd=umd)
@@ -136,7 +136,7 @@ def test_concurrent_joins_at_the_presence_cap_never_overfill(serialized_moto: St
     # AND the stored accounting matches what is really there (no orphan, no overfill)
     assert len(members) == len(subs) == 4
     assert int(meta["presenceBytes"]) == sum(int(m["bytes"]) for m in members)
-    assert int(meta["presenceBytes"]) <= serialized_moto.presence.limit
+    assert int(meta["presenceBytes"]) <= serialized_moto.members.limit
     assert int(meta["subscriptionsCount"]) == 4
 
 

@@ -175,7 +175,7 @@ def test_an_internal_error_frame_is_generic(
 
     monkeypatch.setattr(rel_stack.subscriptions, "put", explode)
     monkeypatch.setattr(rel_stack.subscriptions, "join", explode)
-    monkeypatch.setattr(rel_stack.presence, "join", explode, raising=False)
+    monkeypatch.setattr(rel_stack.members, "join", explode, raising=False)
     body = {"event": "hotsock.subscribe", "channel": "room", "data": {"token": token}}
     # WHEN the route crashes
     _, frame = ws(rel_stack, "subscribe", body, cid=CONNECTION_ID)

@@ -105,12 +105,12 @@ def open_connection(
 
 
 def gateway(stack: Stack) -> FakeConnections:
-    fake: FakeConnections = stack.gateway  # type: ignore[assignment]
+    fake: FakeConnections = stack.gateway
     return fake
 
 
 def pubsub(stack: Stack) -> FakePublisher:
-    fake: FakePublisher = stack.pubsub  # type: ignore[assignment]
+    fake: FakePublisher = stack.pubsub
     return fake
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opensock.domain.envelopes import PubSubEvent
+from opensock.domain.timers import Timer
 from opensock.errors import ConnectionGoneError
 
 
@@ -35,6 +36,8 @@ class FakeConnections:
         """Answer 410 to posts yet exist on `GET @connections` (API Gateway's false 410s)."""
         self.closed: list[str] = []
         self.gone_before_open: dict[str, int] = {}
+        self.active: dict[str, float] = {}
+        """`lastActiveAt` per connection (epoch seconds) for `GET @connections/{id}`."""
         self._lock = threading.Lock()
 
     def post(self, connection_id: str, frame: Any) -> None:
@@ -57,6 +60,12 @@ class FakeConnections:
     def is_connected(self, connection_id: str) -> bool:
         with self._lock:
             return connection_id not in self.gone
+
+    def last_active(self, connection_id: str) -> float | None:
+        with self._lock:
+            if connection_id in self.gone:
+                return None
+            return self.active.get(connection_id, 0.0)
 
     def events(self, connection_id: str) -> list[str]:
         return [frame["event"] for frame in self.frames[connection_id]]
@@ -86,6 +95,30 @@ class FakeInvoker:
 
     def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None:
         self.calls.append((function_name, payload))
+
+
+class FakeTimers:
+    """The liveness timers port: records started timers; `due(now)` pops those due by then."""
+
+    def __init__(self) -> None:
+        self.started: list[Timer] = []
+
+    def start(self, timers: Sequence[Timer], now: float) -> None:
+        self.started.extend(timers)
+
+    def due(self, now: float) -> list[Timer]:
+        ready = [t for t in self.started if t.due <= now]
+        self.started = [t for t in self.started if t.due > now]
+        return ready
+
+    @staticmethod
+    def as_event(timers: Sequence[Timer]) -> dict[str, Any]:
+        """An SQS batch of LivenessQueue messages, as LivenessFunction receives it."""
+        return {
+            "Records": [
+                {"messageId": str(i), "body": json.dumps(t.to_json())} for i, t in enumerate(timers)
+            ]
+        }
 
 
 class FrozenClock:

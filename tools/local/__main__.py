@@ -5,9 +5,9 @@
     python -m tools.local token --uid Jim --umd '{"name": "Jim"}' --claims '{"channels": {...}}'
     python -m tools.local invoke connect events/connect.json
 
-`PORT`, `LOCAL_IDLE_TIMEOUT` and `LOCAL_MAX_LIFETIME` set the defaults of the serve flags.
-The table's items and pending schedules are kept across restarts in the state file; `--fresh`
-starts empty (the old file is kept as `<file>.previous`).
+`PORT`, `LOCAL_IDLE_TIMEOUT`, `LOCAL_MAX_LIFETIME` and `LOCAL_RATE_SECONDS` set the defaults
+of the serve flags. The table's items and pending schedules are kept across restarts in the
+state file; `--fresh` starts empty (the old file is kept as `<file>.previous`).
 Settings such as `SIGNING_KEY_1_ENCODED` or `PUBLISH_API_KEYS` in the shell override the local
 defaults under their deployed names.
 """
@@ -51,6 +51,7 @@ def _options(args: argparse.Namespace) -> StackOptions:
         template=args.template,
         idle_timeout=args.idle_timeout,
         max_lifetime=args.max_lifetime,
+        rate_seconds=args.rate_seconds or None,
         parameters=_parameters(args.param),
         environ=dict(os.environ),
         state_file=_state_file(args),
@@ -112,6 +113,13 @@ def _serve_flags(run: argparse.ArgumentParser) -> None:
         ("--port", int, "PORT", "8787", "port on 127.0.0.1"),
         ("--idle-timeout", float, "LOCAL_IDLE_TIMEOUT", "600", "seconds without data frames"),
         ("--max-lifetime", float, "LOCAL_MAX_LIFETIME", "7200", "maximum connection seconds"),
+        (
+            "--rate-seconds",
+            float,
+            "LOCAL_RATE_SECONDS",
+            "0",
+            "period of rate() schedules (0: theirs)",
+        ),
     ]
     for flag, kind, env, default, text in flags:
         run.add_argument(

@@ -40,17 +40,25 @@ class LocalConnection:
     started: float = field(default_factory=time.monotonic)
     last_active: float = field(default_factory=time.monotonic)
     last_active_at: float = field(default_factory=time.time)
+    """`lastActiveAt` of `GET @connections/{id}`: the last frame the client sent (or the
+    connect). Posts to the client keep it open (idle timer) but do not move this (modelled
+    assumption, docs/decisions.md); liveness enforcement reads it."""
     server_close: tuple[int, str] | None = None
     """Status API Gateway reports in `$disconnect` when it (not the client) closed."""
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    dropped: bool = False
+    """Closed by `POST /_local/connections/{id}/drop`: no `$disconnect` (a missed one)."""
+    served: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the socket is closed and its `$disconnect` ran (or was skipped)."""
 
     @property
     def is_open(self) -> bool:
         return self.socket is not None and not self.socket.closed
 
-    def touch(self) -> None:
+    def touch(self, *, inbound: bool = True) -> None:
         self.last_active = time.monotonic()
-        self.last_active_at = time.time()
+        if inbound:
+            self.last_active_at = time.time()
 
 
 class GoneError(Exception):
@@ -88,7 +96,7 @@ class ConnectionRegistry:
                 await _send(socket, data)
             except ConnectionError as exc:
                 raise GoneError(connection.context.connection_id) from exc
-        connection.touch()
+        connection.touch(inbound=False)
 
     async def close(self, connection: LocalConnection, code: int, reason: str) -> None:
         connection.server_close = (code, reason)

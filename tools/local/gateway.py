@@ -117,8 +117,9 @@ class WebSocketGateway:
         finally:
             watchdog.cancel()
         self.registry.remove(connection.context.connection_id)
-        if not self.shutting_down:
+        if not self.shutting_down and not connection.dropped:
             await self._disconnect(connection, socket)
+        connection.served.set()
         return socket
 
     def _spawn(self, coroutine: Any) -> None:
@@ -143,6 +144,10 @@ class WebSocketGateway:
         context = connection.context
         if route is None:
             await self._error_frame(connection, "Forbidden")
+            return
+        if route.is_mock:  # API Gateway answers by itself: no function runs
+            if route.two_way and route.mock_response is not None and connection.is_open:
+                await self._send_quietly(connection, route.mock_response)
             return
         try:
             result = await self.invoker.invoke(
@@ -202,6 +207,18 @@ class WebSocketGateway:
                 await self.invoker.invoke(route.function, event)
             except HandlerError:
                 log.warning("$disconnect failed for restored %s", connection_id)
+
+    async def drop(self, connection_id: str) -> bool:
+        """Close a socket the way API Gateway sometimes does: without running `$disconnect`."""
+        connection = next(
+            (c for c in self.registry.all_open() if c.context.connection_id == connection_id), None
+        )
+        if connection is None:
+            return False
+        connection.dropped = True
+        await self.registry.close(connection, *GOING_AWAY)
+        await asyncio.wait_for(connection.served.wait(), 10)
+        return True
 
     async def close_all(self) -> None:
         self.shutting_down = True

@@ -4,6 +4,8 @@
 - `GET /_local/events[?type=hotsock.subscribed]`: recorded pub/sub envelopes, oldest first.
 - `GET /_local/invocations[?function=StreamFunction]`: recent handler invocations (event,
   start time, duration (`null` while still running), error payload), oldest first.
+- `POST /_local/connections/{id}/drop`: close a socket without running `$disconnect` (API
+  Gateway's best-effort `$disconnect` missed); 204, or 404 when no such socket is open.
 - `GET /_local/console`: where the console served at `/` connects (`wsUrl`, `httpApiUrl`);
   its answering at all tells the console it runs against the local stack.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -53,8 +56,15 @@ def routes(stack: LocalStack) -> list[web.RouteDef]:
         urls = {"wsUrl": stack.ws_url, "httpApiUrl": stack.http_url}
         return web.json_response({"local": True, **urls})
 
+    async def drop(request: web.Request) -> web.Response:
+        gateway = stack.gateway
+        connection_id = unquote(request.match_info["connection_id"])
+        dropped = gateway is not None and await gateway.drop(connection_id)
+        return web.Response(status=204 if dropped else 404)
+
     return [
         web.get("/_local/console", console),
+        web.post("/_local/connections/{connection_id}/drop", drop),
         web.get("/_local/health", health),
         web.get("/_local/events", events),
         web.get("/_local/invocations", invocations),

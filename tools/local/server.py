@@ -52,6 +52,8 @@ class StackOptions:
     template: Path = DEFAULT_TEMPLATE
     idle_timeout: float = 600.0
     max_lifetime: float = 7200.0
+    rate_seconds: float | None = None
+    """Play every `rate()` schedule with this period instead (time-compressed tests)."""
     parameters: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
     """The developer's shell: overrides of settings such as `SIGNING_KEY_1_ENCODED`."""
@@ -138,7 +140,11 @@ class LocalStack:
         restored = await self._restore_state()
         await web.SockSite(self._runner, sock).start()
         self._tasks = start_sources(
-            self.template, self.invoker, self.moto, self.lambda_api.dispatch
+            self.template,
+            self.invoker,
+            self.moto,
+            self.lambda_api.dispatch,
+            self.options.rate_seconds,
         )
         if self.gateway is not None:
             for connection_id in restored:

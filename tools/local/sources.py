@@ -1,7 +1,8 @@
 """The template's event sources, started as background tasks of the local stack.
 
 SQS event sources get a `QueuePoller`, a table whose stream is wired to functions (or that
-has a TTL) gets a `TtlSweeper`, and one `SchedulePlayer` fires due Scheduler schedules.
+has a TTL) gets a `TtlSweeper`, one `SchedulePlayer` fires due Scheduler schedules, and each
+`ScheduleV2` event of a function gets a `RatePlayer`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tools.local.intrinsics import UnsupportedTemplateError
 from tools.local.invoker import Invoker
 from tools.local.naming import TABLE_TYPES, physical_name
 from tools.local.queues import QueuePoller
+from tools.local.rates import RatePlayer
 from tools.local.schedules import Dispatch, SchedulePlayer
 from tools.local.template import LocalTemplate
 from tools.local.ttl import TtlSweeper
@@ -27,7 +29,11 @@ log = logging.getLogger("tools.local")
 
 
 def start_sources(
-    template: LocalTemplate, invoker: Invoker, moto: MotoWorld, dispatch: Dispatch
+    template: LocalTemplate,
+    invoker: Invoker,
+    moto: MotoWorld,
+    dispatch: Dispatch,
+    rate_seconds: float | None = None,
 ) -> list[asyncio.Task[None]]:
     region = template.world.region
     sources = event_sources(template)
@@ -46,6 +52,8 @@ def start_sources(
             runners.append(sweeper)
     scheduler = boto3.client("scheduler", region_name=region)
     runners.append(SchedulePlayer(scheduler, function_aliases(template), dispatch))
+    for source in (s for s in sources if s.kind == "ScheduleV2"):
+        runners.append(RatePlayer(source, dispatch, rate_seconds))
     return [asyncio.create_task(runner.run()) for runner in runners]
 
 

@@ -1,8 +1,10 @@
 """How the template wires functions: WebSocket routes, Function URLs and event sources.
 
 Routes follow Route.Target -> Integration.IntegrationUri -> function; a route is two-way when an
-`AWS::ApiGatewayV2::RouteResponse` points at it. `/publish` is served by the function behind the
-`PublishHttpApiUrl` output and everything else HTTP by the one behind `HttpApiUrl`.
+`AWS::ApiGatewayV2::RouteResponse` points at it. A `MOCK` integration has no function: API
+Gateway answers from its `AWS::ApiGatewayV2::IntegrationResponse` template (static text only).
+`/publish` is served by the function behind the `PublishHttpApiUrl` output and everything else
+HTTP by the one behind `HttpApiUrl`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from tools.local.template import LocalTemplate
 class Route:
     key: str
     function: str
+    """The integration's function; empty for a MOCK integration."""
     two_way: bool
+    mock_response: str | None = None
+    """A MOCK integration's `$default` response template (sent on two-way routes)."""
+
+    @property
+    def is_mock(self) -> bool:
+        return not self.function
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,13 @@ class FunctionUrl:
 
 @dataclass(frozen=True)
 class EventSource:
-    kind: str  # "SQS" | "DynamoDB"
+    kind: str  # "SQS" | "DynamoDB" | "ScheduleV2"
     function: str
-    source: str  # logical id of the queue or the table
+    source: str  # logical id of the queue or the table; the expression of a schedule
     batch_size: int
     report_failures: bool
     filters: tuple[dict[str, Any], ...]
+    schedule_input: Any = None
 
 
 def _only(template: LocalTemplate, node: Any, kinds: frozenset[str] | set[str], what: str) -> str:
@@ -86,11 +96,28 @@ def _routes(template: LocalTemplate) -> dict[str, Route]:
         key = str(template.resolver.resolve(props["RouteKey"]))
         integration_id = _only(template, props.get("Target"), integration_kinds, logical_id)
         integration = template.resources[integration_id]["Properties"]
+        if str(integration.get("IntegrationType")).upper() == "MOCK":
+            response = _mock_response(template, integration_id)
+            routes[key] = Route(key, "", logical_id in two_way, response)
+            continue
         function = _only(
             template, integration.get("IntegrationUri"), FUNCTION_TYPES, integration_id
         )
         routes[key] = Route(key, function, logical_id in two_way)
     return routes
+
+
+def _mock_response(template: LocalTemplate, integration_id: str) -> str | None:
+    """The `$default` response template of a MOCK integration; static text only (no VTL)."""
+    for response in template.of_type("AWS::ApiGatewayV2::IntegrationResponse").values():
+        props = response["Properties"]
+        if integration_id not in referenced_ids(props.get("IntegrationId")):
+            continue
+        body = (template.resolver.resolve(props.get("ResponseTemplates")) or {}).get("$default")
+        if body is not None and ("$" in str(body) or "#" in str(body)):
+            raise UnsupportedTemplateError(f"{integration_id}: VTL response templates")
+        return None if body is None else str(body)
+    return None
 
 
 _URL_OUTPUTS = (
@@ -148,6 +175,16 @@ def _event_source(
     kind = event.get("Type")
     props = template.resolver.resolve(event.get("Properties") or {})
     raw_props = event.get("Properties") or {}
+    if kind in ("Schedule", "ScheduleV2"):
+        return EventSource(
+            kind="ScheduleV2",
+            function=function_id,
+            source=str(props.get("ScheduleExpression", "")),
+            batch_size=1,
+            report_failures=False,
+            filters=(),
+            schedule_input=json.loads(props["Input"]) if props.get("Input") else {},
+        )
     if kind == "SQS":
         source = _only(template, raw_props.get("Queue"), {"AWS::SQS::Queue"}, name)
     elif kind == "DynamoDB":

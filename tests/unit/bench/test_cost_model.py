@@ -56,7 +56,7 @@ def test_a_new_indexed_item_pays_the_index_write_too() -> None:
     import bench.meter as meter
 
     original = meter._index_keys
-    meter._index_keys = lambda table: [("gsi1pk", "gsi1sk")]  # type: ignore[assignment]
+    meter._index_keys = lambda table: [("gsi1pk", "gsi1sk")]
     try:
         assert write_cost(target, None, item, ok=True) == (2.0, 1.0)
         # a failed conditional write still pays the base write, never the index
@@ -64,7 +64,7 @@ def test_a_new_indexed_item_pays_the_index_write_too() -> None:
         # removing the item removes its index entry
         assert write_cost({"table": "t", "key": {}}, item, None, ok=True) == (2.0, 1.0)
     finally:
-        meter._index_keys = original  # type: ignore[assignment]
+        meter._index_keys = original
 
 
 def test_known_sequence_of_requests_gives_the_expected_dollars() -> None:

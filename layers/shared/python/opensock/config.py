@@ -64,6 +64,13 @@ class Settings(BaseModel):
 
     connection_lifetime_seconds: int = 7200
     connected_post_timeout_seconds: float = 3.0
+
+    liveness_queue_url: str = ""
+    keep_alive_interval_seconds: int = Field(default=570, ge=1, le=900)
+    heartbeat_grace_seconds: int = Field(default=2, ge=0, le=60)
+    sweep_interval_seconds: int = Field(default=60, ge=1)
+    sweep_slots: int = Field(default=4, ge=1, le=64)
+    presence_leave_grace_seconds: int = Field(default=0, ge=0, le=900)
     aws_region: str = "us-east-1"
 
     message_channel_event_index: bool = False
@@ -107,6 +114,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         "scheduled_function_arn": text("SCHEDULED_FUNCTION_ARN"),
         "connected_function_name": text("CONNECTED_FUNCTION_NAME"),
         "fanout_queue_url": text("FANOUT_QUEUE_URL"),
+        "liveness_queue_url": text("LIVENESS_QUEUE_URL"),
         "publish_api_keys": _csv(text("PUBLISH_API_KEYS")),
         "api_keys_parameter_path": text("API_KEYS_PARAMETER_PATH"),
         "aws_region": text("AWS_REGION") or text("AWS_DEFAULT_REGION") or "us-east-1",
@@ -119,6 +127,11 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         ("CONNECTED_POST_TIMEOUT_SECONDS", "connected_post_timeout_seconds"),
         ("RESUME_HANDOFF_SECONDS", "resume_handoff_seconds"),
         ("RESUME_SETTLE_SECONDS", "resume_settle_seconds"),
+        ("KEEP_ALIVE_INTERVAL_SECONDS", "keep_alive_interval_seconds"),
+        ("HEARTBEAT_GRACE_SECONDS", "heartbeat_grace_seconds"),
+        ("SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds"),
+        ("SWEEP_SLOTS", "sweep_slots"),
+        ("PRESENCE_LEAVE_GRACE_SECONDS", "presence_leave_grace_seconds"),
     ):
         if text(env_name):
             raw[field] = text(env_name)

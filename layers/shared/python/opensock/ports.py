@@ -15,12 +15,13 @@ from typing import Any, Protocol
 
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.fanout_jobs import FanoutBatch
-from opensock.domain.history import StoredMessage
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.prefetch import ClientReads
 from opensock.domain.presence import MemberChange, MemberState
-from opensock.domain.reactions import Reaction
+from opensock.domain.reaction_rules import Reaction
 from opensock.domain.storage_model import StorageEntry, WriteResult
+from opensock.domain.stored_messages import StoredMessage
+from opensock.domain.timers import Timer
 from opensock.domain.user_metadata_plan import SubscriptionUpdate
 from opensock.jsoncodec import JsonValue
 
@@ -37,6 +38,9 @@ class ConnectionGateway(Protocol):
 
     def is_connected(self, connection_id: str) -> bool:
         """`GET @connections/{id}`; False only on `GoneException`."""
+
+    def last_active(self, connection_id: str) -> float | None:
+        """`GET @connections/{id}`: its `lastActiveAt` (epoch seconds); None on `GoneException`."""
 
 
 class EventPublisher(Protocol):
@@ -59,6 +63,12 @@ class FanoutQueue(Protocol):
     """The FIFO queue that carries the lanes of large fan-outs to FanoutFunction."""
 
     def send(self, batches: Sequence[FanoutBatch]) -> None: ...
+
+
+class Timers(Protocol):
+    """Delayed messages that come back to LivenessFunction when due (an SQS delay queue)."""
+
+    def start(self, timers: Sequence[Timer], now: float) -> None: ...
 
 
 class Invoker(Protocol):
@@ -86,6 +96,9 @@ class ConnectionRepository(Protocol):
     def set_umd(self, connection_id: str, umd: JsonValue) -> Connection | None:
         """Replace the default umd; returns the record as it was before."""
 
+    def in_sweep_slot(self, slot: int) -> list[tuple[str, int]]:
+        """(connection id, expiresAt) of every record in a sweep slot, expired ones included."""
+
 
 class SubscriptionRepository(Protocol):
     def join(self, sub: Subscription, *, record: bool = True) -> None:
@@ -99,7 +112,7 @@ class SubscriptionRepository(Protocol):
     def find_by_alias(self, connection_id: str, alias: str) -> Subscription | None: ...
 
     def current_for_connection(
-        self, connection_id: str, recorded: Iterable[str]
+        self, connection_id: str, recorded: Iterable[str], *, include_expired: bool = False
     ) -> list[Subscription]: ...
 
     def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
@@ -122,6 +135,9 @@ class MemberRepository(Protocol):
     ) -> None: ...
 
     def leave(self, sub: Subscription, change: MemberChange) -> bool: ...
+
+    def expire(self, channel: str, change: MemberChange) -> bool:
+        """Remove a lingering member (leave grace over); False if it changed meanwhile."""
 
 
 class ChannelMetaRepository(Protocol):

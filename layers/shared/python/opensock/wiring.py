@@ -20,16 +20,17 @@ from opensock.adapters.dynamodb.channel_meta_table import ChannelMetaTable
 from opensock.adapters.dynamodb.client_reads import ClientReader
 from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTokenTable
 from opensock.adapters.dynamodb.dedup_table import DedupTable
-from opensock.adapters.dynamodb.member_table import PresenceTable
+from opensock.adapters.dynamodb.member_table import MemberTable
 from opensock.adapters.dynamodb.message_table import MessageTable
 from opensock.adapters.dynamodb.storage_table import StorageTable
 from opensock.adapters.dynamodb.stream_records import TtlStreamDecoder
 from opensock.adapters.dynamodb.subscription_table import SubscriptionTable
-from opensock.adapters.dynamodb.user_metadata_table import UmdTable
+from opensock.adapters.dynamodb.user_metadata_table import UserMetadataTable
 from opensock.adapters.lambda_invoke import LambdaInvoker
 from opensock.adapters.pubsub import AwsEventPublisher
 from opensock.adapters.scheduler import EventBridgeScheduler
 from opensock.adapters.sqs import SqsFanoutQueue
+from opensock.adapters.sqs_timers import SqsTimers
 from opensock.adapters.ssm_api_keys import ApiKeys
 from opensock.app.channels import Channels
 from opensock.app.cleanup import ConnectionCleanup
@@ -37,6 +38,7 @@ from opensock.app.client_frames import ClientFrames
 from opensock.app.connections import Connections
 from opensock.app.fanout import Fanout
 from opensock.app.history import History
+from opensock.app.liveness import Liveness, LivenessSettings
 from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
 from opensock.app.reactions import Reactions
@@ -64,6 +66,7 @@ from opensock.ports import (
     StorageRepository,
     StreamDecoder,
     SubscriptionRepository,
+    Timers,
     UserMetadataRepository,
 )
 from opensock.ports import ClientReader as ClientReaderPort
@@ -78,12 +81,12 @@ class Adapters:
     connections: ConnectionRepository
     used_tokens: UsedTokenRegistry
     subscriptions: SubscriptionRepository
-    presence: MemberRepository
+    members: MemberRepository
     channel_meta: ChannelMetaRepository
     dedup: DedupRepository
     storage_entries: StorageRepository
     messages: MessageRepository
-    umd_table: UserMetadataRepository
+    user_metadata_table: UserMetadataRepository
     client_reader: ClientReaderPort
     gateway: ConnectionGateway
     pubsub: EventPublisher
@@ -92,25 +95,26 @@ class Adapters:
     api_keys: ApiKeysPort
     fanout_queue: FanoutQueue | None
     stream: StreamDecoder
+    timers: Timers | None = None
     sleep: Callable[[float], None] = field(default=time.sleep)
 
 
 def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides: Any) -> Adapters:
     """The AWS adapters for `settings`; `overrides` replaces any of them by name."""
     table = settings.table_name
-    presence = PresenceTable(table)
+    members = MemberTable(table)
     adapters = Adapters(
         settings=settings,
         clock=clock,
-        connections=ConnectionTable(table, clock=clock),
+        connections=ConnectionTable(table, clock=clock, sweep_slots=settings.sweep_slots),
         used_tokens=UsedTokenTable(table),
         subscriptions=SubscriptionTable(table, clock=clock),
-        presence=presence,
+        members=members,
         channel_meta=ChannelMetaTable(table),
         dedup=DedupTable(table, clock=clock),
         storage_entries=StorageTable(table),
         messages=MessageTable(table, channel_event_index=settings.message_channel_event_index),
-        umd_table=UmdTable(table, presence),
+        user_metadata_table=UserMetadataTable(table, members),
         client_reader=ClientReader(table, clock=clock),
         gateway=ApiGatewayConnections(settings.websocket_callback_url),
         pubsub=AwsEventPublisher(settings.pubsub_sns_topic_arn, settings.pubsub_event_bus_name),
@@ -125,6 +129,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         if settings.fanout_queue_url
         else None,
         stream=TtlStreamDecoder(),
+        timers=SqsTimers(settings.liveness_queue_url) if settings.liveness_queue_url else None,
     )
     return replace(adapters, **overrides)
 
@@ -143,6 +148,7 @@ class App:
     channels: Channels
     client_frames: ClientFrames
     fanout: Fanout
+    liveness: Liveness
     scheduled: ScheduledJobs
     history: History
     reactions: Reactions
@@ -167,8 +173,32 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     fanout = Fanout(
         a.gateway, a.subscriptions, a.fanout_queue, batch_size=settings.fanout_batch_size
     )
-    membership = Membership(a.subscriptions, a.presence, a.channel_meta, fanout, a.pubsub, a.clock)
+    membership = Membership(
+        a.subscriptions,
+        a.members,
+        a.channel_meta,
+        fanout,
+        a.pubsub,
+        a.clock,
+        a.timers,
+        leave_grace_seconds=settings.presence_leave_grace_seconds,
+    )
     cleanup = ConnectionCleanup(a.connections, a.subscriptions, a.gateway, membership, a.clock)
+    liveness = Liveness(
+        a.connections,
+        a.gateway,
+        a.timers,
+        cleanup,
+        membership,
+        a.clock,
+        LivenessSettings(
+            keep_alive_interval=settings.keep_alive_interval_seconds,
+            heartbeat_grace=settings.heartbeat_grace_seconds,
+            sweep_interval=settings.sweep_interval_seconds,
+            sweep_slots=settings.sweep_slots,
+            connection_lifetime=settings.connection_lifetime_seconds,
+        ),
+    )
     fanout.prune_with(cleanup.prune_gone)
     writer = StorageWriter(a.storage_entries, fanout, a.pubsub, a.clock)
     storage = ChannelStorage(
@@ -228,6 +258,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         connected_function_name=settings.connected_function_name,
         connected_post_timeout_seconds=settings.connected_post_timeout_seconds,
         sleep=a.sleep,
+        after_announce=[liveness.arm],
     )
     return App(
         settings=settings,
@@ -237,11 +268,18 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         storage=storage,
         storage_expiry=StorageExpiry(a.stream, a.pubsub),
         user_metadata=UserMetadata(
-            a.connections, a.subscriptions, a.presence, a.umd_table, verifier, membership, a.clock
+            a.connections,
+            a.subscriptions,
+            a.members,
+            a.user_metadata_table,
+            verifier,
+            membership,
+            a.clock,
         ),
-        channels=Channels(a.channel_meta, a.presence),
+        channels=Channels(a.channel_meta, a.members, a.subscriptions),
         client_frames=ClientFrames(publishing),
         fanout=fanout,
+        liveness=liveness,
         scheduled=ScheduledJobs(
             {"publish": publishing.run_scheduled, "storageSet": storage.run_scheduled}
         ),

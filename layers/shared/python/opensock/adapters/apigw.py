@@ -60,6 +60,17 @@ class ApiGatewayConnections:
             raise
         return True
 
+    def last_active(self, connection_id: str) -> float | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_connection(ConnectionId=connection_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in GONE_CODES:
+                return None
+            raise
+        return float(response["LastActiveAt"].timestamp())
+
     def close(self, connection_id: str) -> None:
         from botocore.exceptions import ClientError
 

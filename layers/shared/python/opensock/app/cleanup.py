@@ -42,7 +42,12 @@ class ConnectionCleanup:
         (unsubscribed) is skipped.
         """
         events: list[PubSubEvent] = []
-        for sub in self._subscriptions.current_for_connection(connection_id, recorded):
+        # Expired ones too: at the 2 h cap `$disconnect` (or the sweeper) comes after expiresAt,
+        # and a presence member left behind by a skipped subscription would stay listed.
+        subs = self._subscriptions.current_for_connection(
+            connection_id, recorded, include_expired=True
+        )
+        for sub in subs:
             try:
                 change = self._membership.leave(sub)
             except ConflictError:
@@ -59,17 +64,23 @@ class ConnectionCleanup:
             if not self._confirmed_gone(connection_id):
                 count("GoneUnconfirmed")
                 continue
-            # Record first, as on `$disconnect`: later subscribes fail, and its `channels` set
-            # says what to clean up.
-            closed = self._connections.delete(connection_id)
-            events = self.leave_all(connection_id, closed.channels if closed else ())
-            if closed is not None:  # died without $disconnect: emit it on API Gateway's behalf
-                events.append(connection_event("hotsock.disconnected", closed, self._clock()))
-            self._membership.emit(events)
+            self.end(connection_id)
             pruned += 1
         if pruned:
             count("ConnectionsPruned", pruned)
         return pruned
+
+    def end(self, connection_id: str) -> bool:
+        """Clean up a connection known to be closed, as `$disconnect` would; False when its
+        record was already gone (then only orphaned subscriptions are removed)."""
+        # Record first, as on `$disconnect`: later subscribes fail, and its `channels` set
+        # says what to clean up.
+        closed = self._connections.delete(connection_id)
+        events = self.leave_all(connection_id, closed.channels if closed else ())
+        if closed is not None:  # died without $disconnect: emit it on API Gateway's behalf
+            events.append(connection_event("hotsock.disconnected", closed, self._clock()))
+        self._membership.emit(events)
+        return closed is not None
 
     def _confirmed_gone(self, connection_id: str) -> bool:
         """No live record, or the management API says 410 again on `GET @connections/{id}`."""

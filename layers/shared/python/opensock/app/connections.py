@@ -11,7 +11,7 @@ import hmac
 import secrets
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opensock.app.cleanup import ConnectionCleanup
@@ -30,6 +30,9 @@ SECRET_LENGTH = 32
 ANNOUNCE_MAX_AGE_SECONDS = 120.0
 FIRST_RETRY_DELAY = 0.02
 MAX_RETRY_DELAY = 0.25
+
+AfterAnnounce = Callable[[Connection], object]
+"""Runs once `hotsock.connected` was posted (the liveness timers, §2.2 step 8)."""
 
 
 def new_connection_secret() -> str:
@@ -52,6 +55,7 @@ class Connections:
         connected_function_name: str,
         connected_post_timeout_seconds: float,
         sleep: Callable[[float], None] = time.sleep,
+        after_announce: Sequence[AfterAnnounce] = (),
     ) -> None:
         self._connections = connections
         self._verifier = verifier
@@ -65,6 +69,7 @@ class Connections:
         self._connected_function = connected_function_name
         self._post_timeout = connected_post_timeout_seconds
         self._sleep = sleep
+        self._after_announce = tuple(after_announce)
 
     def open(self, token: str, origin: Origin, connected_at_ms: int | None) -> Connection:
         """Verify the connect token, persist the connection, and schedule its announcement."""
@@ -115,6 +120,8 @@ class Connections:
             count("ConnectedPostFailed")
             return False
         count("ConnectionAnnounced")
+        for hook in self._after_announce:
+            hook(connection)
         self._subscriptions.auto_subscribe(connection)
         if self._publisher.enabled:
             self._publisher.emit([connection_event("hotsock.connected", connection)])

@@ -23,7 +23,10 @@ from opensock.app.subscriptions import target_subscription
 from opensock.clock import Clock
 from opensock.domain import frames
 from opensock.domain.auth.permissions import Permissions
-from opensock.domain.history import (
+from opensock.domain.model import Connection, Subscription
+from opensock.domain.reaction_rules import Reaction, aggregates, listed
+from opensock.domain.requests import ListMessagesRequest, ListReactionsRequest
+from opensock.domain.stored_messages import (
     HIGHEST_ID,
     MAX_PAGE_BYTES,
     MAX_PAGE_MESSAGES,
@@ -35,9 +38,6 @@ from opensock.domain.history import (
     subscription_window,
     window_start,
 )
-from opensock.domain.model import Connection, Subscription
-from opensock.domain.reactions import Reaction, aggregates, listed
-from opensock.domain.requests import ListMessagesRequest, ListReactionsRequest
 from opensock.errors import ConnectionGoneError, NotSubscribedError, ResumeIncompleteError
 from opensock.jsoncodec import size_bytes
 from opensock.observability import count

@@ -6,6 +6,10 @@ a leave a conditional delete plus the count. Presence channels: one transaction
 (subscription, member item, meta) retried on a concurrent member change, then
 member frames to the other subscribers. `announce` returns the pub/sub events so a caller
 leaving many channels (disconnect) can emit them in batches.
+
+With a presence leave grace (`leave_grace_seconds`, docs/extensions.md) a uid's last leave
+keeps the member listed and starts a timer; `expire_member` removes it when the timer fires
+unless the uid rejoined meanwhile (then nobody saw it go).
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from opensock.domain.fanout_jobs import FanoutJob
 from opensock.domain.frames import Frame
 from opensock.domain.model import Member, Subscription
 from opensock.domain.names import is_presence
+from opensock.domain.timers import member_leave_timer
 from opensock.errors import ConflictError
+from opensock.observability import count
 from opensock.ports import (
     ChannelMetaRepository,
     EventPublisher,
     MemberRepository,
     SubscriptionRepository,
+    Timers,
 )
 
 MAX_ATTEMPTS = 12
@@ -50,6 +57,9 @@ class Membership:
         fanout: Fanout,
         publisher: EventPublisher,
         clock: Clock,
+        timers: Timers | None = None,
+        *,
+        leave_grace_seconds: int = 0,
     ) -> None:
         self._subscriptions = subscriptions
         self._members = members
@@ -57,6 +67,8 @@ class Membership:
         self._fanout = fanout
         self._publisher = publisher
         self._clock = clock
+        self._timers = timers
+        self._grace = leave_grace_seconds if timers is not None else 0
 
     def join(self, sub: Subscription, *, record: bool = True) -> MembershipChange:
         """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
@@ -96,14 +108,51 @@ class Membership:
             return MembershipChange(sub, self._channel_meta.add_subscriptions(sub.channel, -1))
         for _ in range(MAX_ATTEMPTS):
             states = self._members.members(sub.channel)
-            change = presence.leave_change(presence.find(states, sub.uid), sub.connection_id)
+            now = self._clock()
+            before = presence.find(states, sub.uid)
+            change = presence.leave_change(before, sub.connection_id, now, linger=self._grace > 0)
             try:
                 if not self._members.leave(sub, change):
                     return None
             except ConflictError:
                 continue
+            self._start_grace(sub.channel, change, now)
             members = presence.members_after(states, change)
             return MembershipChange(sub, self._count_after(sub), change, members)
+        raise ConflictError("presence channel too busy")
+
+    def _start_grace(self, channel: str, change: presence.MemberChange, now: float) -> None:
+        after = change.after
+        if self._timers is None or after is None or not after.lingering or change.before is None:
+            return
+        if change.before.lingering:
+            return
+        timer = member_leave_timer(channel, after.uid, after.version, now + self._grace)
+        self._timers.start([timer], now)
+        count("MemberLeaveDeferred")
+
+    def expire_member(self, channel: str, uid: str, version: int) -> bool:
+        """The leave grace of `uid` is over: remove it unless it rejoined (or left again)."""
+        for _ in range(MAX_ATTEMPTS):
+            states = self._members.members(channel)
+            change = presence.expire_change(presence.find(states, uid), version)
+            if change is None:
+                count("MemberLeaveCancelled")
+                return False
+            if not self._members.expire(channel, change):
+                continue
+            members = presence.members_after(states, change)
+            assert change.before is not None
+            frame = frames.member_event(
+                "hotsock.memberRemoved", channel, change.before.member, members
+            )
+            self._fanout.deliver(FanoutJob(channel, frame))
+            event = channel_events.member_event(
+                "hotsock.memberRemoved", channel, change.before.member, members
+            )
+            self.emit([event])
+            count("MemberLeaveExpired")
+            return True
         raise ConflictError("presence channel too busy")
 
     def announce(self, change: MembershipChange, *, joined: bool) -> list[PubSubEvent]:

@@ -25,10 +25,16 @@ from opensock.domain.auth.grants import is_valid_channel_name
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.channel_events import message_published
 from opensock.domain.fanout_jobs import FanoutJob
-from opensock.domain.messages import Outgoing, check_store, new_message_id, sender_origin
+from opensock.domain.messages import (
+    DEDUP_WINDOW_SECONDS,
+    Outgoing,
+    check_store,
+    new_message_id,
+    sender_origin,
+)
 from opensock.domain.model import Connection, Origin
 from opensock.domain.names import check_channel, check_data, check_event
-from opensock.domain.reactions import REACTION_EVENT
+from opensock.domain.reaction_rules import REACTION_EVENT
 from opensock.domain.requests import ClientPublishRequest, ServerPublishRequest, parse_body
 from opensock.domain.schedule import check_schedule_before, parse_at
 from opensock.domain.storage_access import SubscriptionLookup
@@ -48,7 +54,6 @@ from opensock.ports import (
     SubscriptionRepository,
 )
 
-DEDUP_WINDOW_SECONDS = 300
 REPEAT_WINDOW_SECONDS = 86_400
 """Scheduler retries for up to 24 h by default; a firing is remembered that long."""
 STORAGE_SET_EVENT = "hotsock.channelStorageSet"

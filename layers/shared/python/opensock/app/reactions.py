@@ -20,11 +20,10 @@ from opensock.app.subscriptions import target_subscription
 from opensock.clock import Clock
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.fanout_jobs import FanoutJob
-from opensock.domain.history import StoredMessage
 from opensock.domain.messages import DEDUP_WINDOW_SECONDS, new_message_id
 from opensock.domain.model import Connection, Member, Origin
 from opensock.domain.prefetch import ClientReads
-from opensock.domain.reactions import (
+from opensock.domain.reaction_rules import (
     ADDED,
     REACTION_EVENT,
     REMOVED,
@@ -35,6 +34,7 @@ from opensock.domain.reactions import (
     reaction_frame,
 )
 from opensock.domain.requests import ReactionFrame, ServerReactionRequest, parse_body
+from opensock.domain.stored_messages import StoredMessage
 from opensock.errors import (
     MessageNotFoundError,
     NotSubscribedError,

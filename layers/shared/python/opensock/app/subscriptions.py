@@ -21,10 +21,10 @@ from opensock.domain.auth.patterns import is_exact
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.domain.frames import Frame
-from opensock.domain.history import highest_id
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.names import is_presence
 from opensock.domain.storage_access import SubscriptionLookup
+from opensock.domain.stored_messages import highest_id
 from opensock.errors import (
     AlreadySubscribedError,
     AppError,

@@ -42,6 +42,11 @@ def pong() -> Frame:
     return {"event": "hotsock.pong", "data": "{}"}
 
 
+def keep_alive() -> Frame:
+    # PROTOCOL §8.12.
+    return {"event": "hotsock.keepAlive", "data": {}}
+
+
 # --- channels (PROTOCOL §8.2–§8.7) --------------------------------------------------------
 
 

@@ -14,13 +14,14 @@ from typing import Any
 from ulid import ULIDGenerator
 
 from opensock.domain.frames import Frame
-from opensock.domain.history import StoredMessage
 from opensock.domain.model import Connection, Member, Origin
+from opensock.domain.stored_messages import StoredMessage
 from opensock.errors import InvalidStoreError
 from opensock.jsoncodec import JsonValue
 
 MAX_STORE_SECONDS = 3_155_695_200
 DEDUP_WINDOW_SECONDS = 300
+"""A `deduplicationId` is remembered this long (SERVER-API §2.2)."""
 FOREVER = -1
 _IDS = ULIDGenerator()
 

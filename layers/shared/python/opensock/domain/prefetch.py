@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opensock.domain.history import StoredMessage
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.storage_access import SubscriptionLookup
 from opensock.domain.storage_model import StorageEntry
+from opensock.domain.stored_messages import StoredMessage
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from opensock.domain.auth.grants import JsonInt
-from opensock.domain.history import check_message_id
 from opensock.domain.names import check_channel
 from opensock.domain.storage_values import validate_data, validate_key
+from opensock.domain.stored_messages import check_message_id
 from opensock.errors import AppError, InvalidMessageError, SubscribePermissionDeniedError
 
 M = TypeVar("M", bound="RequestModel")
@@ -224,6 +224,12 @@ class StorageListRequest(RequestModel):
     channel: StorageChannel = Field(default=None, validate_default=True)
     after: Annotated[str | None, _text("after")] = None
     keys: Annotated[tuple[str, ...] | None, BeforeValidator(_keys)] = None
+
+
+class ChannelInfoRequest(RequestModel):
+    """`connection/getChannelInfo` (SERVER-API §4.8)."""
+
+    channel: StorageChannel = Field(default=None, validate_default=True)
 
 
 # --- user metadata (PROTOCOL §7.6, SERVER-API §4.9) ---------------------------------------------

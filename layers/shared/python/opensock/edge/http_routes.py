@@ -14,6 +14,7 @@ from opensock.domain.model import Connection, Origin
 from opensock.domain.names import check_channel
 from opensock.domain.requests import (
     MAX_LIST_KEYS,
+    ChannelInfoRequest,
     ListMessagesRequest,
     ListReactionsRequest,
     StorageGetRequest,
@@ -78,6 +79,11 @@ def list_reactions(call: ConnectionCall, app: App) -> HttpResult:
     return HttpResult(200, app.history.list_reactions(call.connection, request))
 
 
+def get_channel_info(call: ConnectionCall, app: App) -> HttpResult:
+    request = parse_body(ChannelInfoRequest, call.body)
+    return HttpResult(200, app.channels.info_for(call.connection, request))
+
+
 def user_metadata_update(call: ConnectionCall, app: App) -> HttpResult:
     app.user_metadata.update(call.connection, parse_body(UserMetadataUpdateRequest, call.body))
     return HttpResult(200, {})
@@ -109,6 +115,7 @@ CONNECTION_ACTIONS: dict[str, Callable[[ConnectionCall, App], HttpResult]] = {
     "channelStorageGet": channel_storage_get,
     "channelStorageSet": channel_storage_set,
     "channelStorageList": channel_storage_list,
+    "getChannelInfo": get_channel_info,
     "umdUpdate": user_metadata_update,
     "listMessages": list_messages,
     "listReactions": list_reactions,

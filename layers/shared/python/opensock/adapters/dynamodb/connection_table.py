@@ -12,11 +12,13 @@ from opensock.domain.model import Connection
 from opensock.jsoncodec import dumps, loads
 
 
-def _connection_item(connection: Connection) -> dict[str, Any]:
+def _connection_item(connection: Connection, sweep_slots: int = 4) -> dict[str, Any]:
+    slot = keys.sweep_slot_of(connection.connection_id, sweep_slots)
     return to_item(
         {
             "pk": keys.connection_pk(connection.connection_id),
             "sk": keys.CONNECTION_SK,
+            "gsi2pk": keys.sweep_pk(slot),
             "uid": connection.uid,
             "umd": dumps(connection.umd),
             "grants": dumps(connection.grants),
@@ -53,15 +55,24 @@ def connection_from(values: dict[str, Any]) -> Connection:
 class ConnectionTable(TableAdapter):
     """Connection records: one item per open connection, expiring with the connection."""
 
-    def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any = None,
+        clock: Clock = system_clock,
+        sweep_slots: int = 4,
+    ) -> None:
         super().__init__(table_name, client)
         self._clock = clock
+        self._sweep_slots = sweep_slots
 
     def _key(self, connection_id: str) -> dict[str, Any]:
         return to_item({"pk": keys.connection_pk(connection_id), "sk": keys.CONNECTION_SK})
 
     def put(self, connection: Connection) -> None:
-        self.client.put_item(TableName=self._table, Item=_connection_item(connection))
+        self.client.put_item(
+            TableName=self._table, Item=_connection_item(connection, self._sweep_slots)
+        )
 
     def get(self, connection_id: str) -> Connection | None:
         """The live connection, read strongly consistent; None when absent or expired."""
@@ -83,6 +94,25 @@ class ConnectionTable(TableAdapter):
         if "Attributes" not in response:
             return None
         return connection_from(from_item(response["Attributes"]))
+
+    def in_sweep_slot(self, slot: int) -> list[tuple[str, int]]:
+        """Every connection record of the slot from the keys-only sweep index (gsi2)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": keys.GSI2,
+            "KeyConditionExpression": "gsi2pk = :slot",
+            "ExpressionAttributeValues": {":slot": to_value(keys.sweep_pk(slot))},
+        }
+        found: list[tuple[str, int]] = []
+        while True:
+            page = self.client.query(**request)
+            for item in page.get("Items", []):
+                values = from_item(item)
+                connection_id = values["pk"].removeprefix("conn#")
+                found.append((connection_id, int(values[keys.TTL_ATTRIBUTE])))
+            if "LastEvaluatedKey" not in page:
+                return found
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def set_umd(self, connection_id: str, umd: Any) -> Connection | None:
         """Replace the connection's default umd; returns the record as it was before."""

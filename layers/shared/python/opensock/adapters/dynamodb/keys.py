@@ -6,6 +6,8 @@ TTL_ATTRIBUTE = "expiresAt"
 CHANNELS_ATTRIBUTE = "channels"
 """The connection item's string set of the channels it subscribed to."""
 GSI1 = "gsi1"
+GSI2 = "gsi2"
+"""The sweep index: connection items only (`gsi2pk` = `sweep#{slot}`, sort key `expiresAt`)."""
 
 CONNECTION_SK = "conn"
 CHANNEL_META_SK = "meta"
@@ -51,6 +53,17 @@ def message_sk(message_id: str) -> str:
 def reaction_sk(message_id: str, reaction: str, uid: str) -> str:
     """One item per (message, value, uid): the value holds no `#`, so the uid is the rest."""
     return f"{REACTION_PREFIX}{message_id}#{reaction}#{uid}"
+
+
+def sweep_pk(slot: int) -> str:
+    return f"sweep#{slot}"
+
+
+def sweep_slot_of(connection_id: str, slots: int) -> int:
+    """A connection's sweep slot: a stable hash of its id."""
+    import zlib
+
+    return zlib.crc32(connection_id.encode("utf-8")) % slots
 
 
 def jti_pk(jti: str) -> str:

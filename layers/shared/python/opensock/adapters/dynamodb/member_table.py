@@ -43,21 +43,28 @@ def _member_item(channel: str, state: MemberState) -> dict[str, Any]:
             "joinedAt": state.joined_at,
             "version": state.version,
             "conns": dumps(conns),
+            # A lingering member (leave grace): the umd it still shows, and when it left.
+            "held": dumps([dumps(state.held[0]), state.held[1]]) if state.held else None,
+            "leftAt": state.left_at,
         }
     )
 
 
 def _member_state(values: dict[str, Any]) -> MemberState:
     conns = {cid: (loads(umd), float(at)) for cid, (umd, at) in loads(values["conns"]).items()}
+    held = loads(values["held"]) if values.get("held") else None
+    left_at = values.get("leftAt")
     return MemberState(
         uid=values["uid"],
         joined_at=float(values["joinedAt"]),
         version=int(values["version"]),
         conns=conns,
+        held=(loads(held[0]), float(held[1])) if held else None,
+        left_at=float(left_at) if left_at is not None else None,
     )
 
 
-class PresenceTable(TableAdapter):
+class MemberTable(TableAdapter):
     def __init__(self, table_name: str, client: Any = None, limit: int = 102_400) -> None:
         super().__init__(table_name, client)
         self.limit = limit
@@ -169,6 +176,14 @@ class PresenceTable(TableAdapter):
         if reasons[0] == "ConditionalCheckFailed":
             return False
         raise ConflictError("presence member changed")
+
+    def expire(self, channel: str, change: MemberChange) -> bool:
+        """Remove a lingering member once its leave grace is over (member + meta, one
+        transaction conditional on the version read); False if it changed meanwhile."""
+        member = self.member_write(channel, change)
+        if member is None:
+            return False
+        return self._transact([member, self.meta_write(channel, change, 0)]) is None
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
         """Run the transaction; None on success, else the cancellation reason codes."""

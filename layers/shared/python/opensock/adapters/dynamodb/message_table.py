@@ -16,9 +16,9 @@ from typing import Any
 from opensock.adapters.dynamodb import keys
 from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import from_item, to_item, to_value
-from opensock.domain.history import StoredMessage
 from opensock.domain.model import Member, Origin
-from opensock.domain.reactions import Reaction
+from opensock.domain.reaction_rules import Reaction
+from opensock.domain.stored_messages import StoredMessage
 from opensock.jsoncodec import dumps, loads
 
 CONDITION_FAILED = "ConditionalCheckFailedException"

@@ -169,9 +169,12 @@ class SubscriptionTable(TableAdapter):
             return None
         return subscription_from(values)
 
-    def get_many(self, connection_id: str, channels: Iterable[str]) -> list[Subscription]:
+    def get_many(
+        self, connection_id: str, channels: Iterable[str], *, include_expired: bool = False
+    ) -> list[Subscription]:
         """The connection's live subscriptions to these channels, read strongly consistent
-        (one BatchGetItem per 100 keys), in the order given; missing ones are left out."""
+        (one BatchGetItem per 100 keys), in the order given; missing ones are left out.
+        `include_expired` keeps those past `expiresAt` that TTL has not deleted yet."""
         wanted = list(dict.fromkeys(channels))
         pending = [self._key(channel, connection_id) for channel in wanted]
         found: dict[str, Subscription] = {}
@@ -182,7 +185,7 @@ class SubscriptionTable(TableAdapter):
             )
             for item in response["Responses"].get(self._table, []):
                 values = from_item(item)
-                if keys.is_live(values.get(keys.TTL_ATTRIBUTE), now):
+                if include_expired or keys.is_live(values.get(keys.TTL_ATTRIBUTE), now):
                     sub = subscription_from(values)
                     found[sub.channel] = sub
             unprocessed = response.get("UnprocessedKeys", {}).get(self._table, {})
@@ -198,7 +201,7 @@ class SubscriptionTable(TableAdapter):
             return None
         return subscription_from(from_item(response["Attributes"]))
 
-    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _query(self, *, include_expired: bool = False, **kwargs: Any) -> Iterator[dict[str, Any]]:
         names = {"#ttl": keys.TTL_ATTRIBUTE, **kwargs.pop("names", {})}
         values = {":now": to_value(int(self._clock())), **kwargs.pop("values")}
         request = {
@@ -208,6 +211,10 @@ class SubscriptionTable(TableAdapter):
             "ExpressionAttributeValues": values,
             **kwargs,
         }
+        if include_expired:
+            for name in ("FilterExpression", "ExpressionAttributeNames"):
+                del request[name]
+            del values[":now"]
         while True:
             page = self.client.query(**request)
             for item in page.get("Items", []):
@@ -243,8 +250,11 @@ class SubscriptionTable(TableAdapter):
             if stored_id is None or not stored_id <= str(values.get(RESUME_ATTRIBUTE, ""))
         ]
 
-    def list_for_connection(self, connection_id: str) -> list[Subscription]:
+    def list_for_connection(
+        self, connection_id: str, *, include_expired: bool = False
+    ) -> list[Subscription]:
         items = self._query(
+            include_expired=include_expired,
             IndexName=keys.GSI1,
             KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :sub)",
             values={
@@ -255,7 +265,7 @@ class SubscriptionTable(TableAdapter):
         return [subscription_from(values) for values in items]
 
     def current_for_connection(
-        self, connection_id: str, recorded: Iterable[str]
+        self, connection_id: str, recorded: Iterable[str], *, include_expired: bool = False
     ) -> list[Subscription]:
         """Every live subscription of the connection, read strongly consistent.
 
@@ -263,8 +273,9 @@ class SubscriptionTable(TableAdapter):
         no index lag can hide) and what gsi1 lists (subscriptions the set does not hold: written
         before it existed, or past its size budget); each is then read from the base table.
         """
-        indexed = [sub.channel for sub in self.list_for_connection(connection_id)]
-        return self.get_many(connection_id, [*indexed, *sorted(recorded)])
+        indexed = self.list_for_connection(connection_id, include_expired=include_expired)
+        channels = [*(sub.channel for sub in indexed), *sorted(recorded)]
+        return self.get_many(connection_id, channels, include_expired=include_expired)
 
     def find_by_alias(self, connection_id: str, alias: str) -> Subscription | None:
         """The connection's subscription carrying this alias (subscribe-token aliases)."""

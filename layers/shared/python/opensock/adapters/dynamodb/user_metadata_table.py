@@ -17,7 +17,7 @@ from typing import Any
 from opensock.adapters.dynamodb import keys
 from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import to_item, to_value
-from opensock.adapters.dynamodb.member_table import PresenceTable
+from opensock.adapters.dynamodb.member_table import MemberTable
 from opensock.domain.user_metadata_plan import SubscriptionGoneError, SubscriptionUpdate
 from opensock.errors import ConflictError, PresenceCapacityReachedError
 from opensock.jsoncodec import dumps
@@ -34,10 +34,10 @@ class Write:
     request: dict[str, Any]
 
 
-class UmdTable(TableAdapter):
-    def __init__(self, table_name: str, presence: PresenceTable, client: Any = None) -> None:
+class UserMetadataTable(TableAdapter):
+    def __init__(self, table_name: str, members: MemberTable, client: Any = None) -> None:
         super().__init__(table_name, client)
-        self._presence = presence
+        self._members = members
 
     def apply(self, updates: Sequence[SubscriptionUpdate], now: float) -> None:
         """Write the updates; SubscriptionGoneError / ConflictError (re-read and retry) or
@@ -50,11 +50,11 @@ class UmdTable(TableAdapter):
         writes = [Write(update.channel, "subscription", self._subscription_write(update, now))]
         change = update.member
         if change is not None:
-            member = self._presence.member_write(update.channel, change)
+            member = self._members.member_write(update.channel, change)
             if member is not None:
                 writes.append(Write(update.channel, "member", member))
             if change.bytes_delta:
-                meta = self._presence.meta_write(update.channel, change, 0)
+                meta = self._members.meta_write(update.channel, change, 0)
                 writes.append(Write(update.channel, "meta", meta))
         return writes
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from opensock.clock import rfc3339_seconds
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.frames import Frame
-from opensock.domain.history import check_message_id
 from opensock.domain.model import Member, Origin
+from opensock.domain.stored_messages import check_message_id
 from opensock.errors import InvalidReactionError
 from opensock.jsoncodec import JsonValue, size_bytes
 
