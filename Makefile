@@ -42,7 +42,7 @@ ifneq ($(shell cat $(CHECKOV_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
 $(CHECKOV_VENV)/.installed: FORCE
 endif
 
-.PHONY: FORCE help install dev test test-fast flake fmt fmt-check lint typecheck validate deploy-check iam-record build check bench token invoke deploy delete clean
+.PHONY: FORCE help install dev screenshots test test-fast flake fmt fmt-check lint typecheck validate deploy-check iam-record build check bench token invoke deploy delete clean
 
 FORCE:
 
@@ -70,8 +70,11 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 install: $(VENV)/.installed ## create the project venv with pinned dependencies
 
-dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT)
-	@PORT=$(PORT) $(BIN)/python -m tools.local
+dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT); make dev ARGS=--fresh starts empty
+	@PORT=$(PORT) $(BIN)/python -m tools.local $(ARGS)
+
+screenshots: $(VENV)/.installed ## the console and the chat demo in headless Chromium: docs/images/*.png
+	$(BIN)/python -m tools.screenshots
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## lint, typecheck, validate and rehearse the deploy, run every test
 	$(MAKE) --no-print-directory fmt-check lint typecheck validate deploy-check

@@ -58,6 +58,7 @@ OTHER_FUNCTIONS = {
     "FanoutFunction": "fanout",
     "ScheduledFunction": "scheduled",
     "StreamFunction": "stream",
+    "WebConsoleFunction": "web_console",
     "LivenessFunction": "liveness",
     "HttpApiSecretKeysFunction": "http_api_secret_keys",
     "InstallationInfoFunction": "installation_info",
@@ -125,6 +126,7 @@ OUTPUTS = frozenset(
         "MonitoringOverviewDashboardUrl",
         "TableName",
         "ScheduleGroupName",
+        "WebConsoleHttpUrl",
     }
 )
 
