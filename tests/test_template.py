@@ -149,6 +149,9 @@ def prefix_of(route_key: str) -> str:
     return name[0].upper() + name[1:]
 
 
+CONDITIONS = TEMPLATE["Conditions"]
+
+
 def folder_of(function_id: str) -> str:
     code_uri = str(props(function_id)["CodeUri"])
     match = re.fullmatch(r"functions/([a-z0-9_]+)/", code_uri)
@@ -326,7 +329,14 @@ def test_function_has_folder_event_log_group_and_fixed_name(function_id: str) ->
     own_group = next(
         r for r in of_type("AWS::Logs::LogGroup").values() if r["Properties"] is log_groups[0]
     )
-    assert own_group["Condition"] == "PerFunctionLogs", "only when logs are not consolidated"
+    condition = own_group["Condition"]
+    if function_id == "WebConsoleFunction":  # an optional function: both conditions
+        assert condition == "WebConsoleOwnLogs"
+        assert CONDITIONS["WebConsoleOwnLogs"] == {
+            "Fn::And": [{"Condition": "WebConsoleEnabled"}, {"Condition": "PerFunctionLogs"}]
+        }
+    else:
+        assert condition == "PerFunctionLogs", "only when logs are not consolidated"
     name = folder.replace("_", "-")
     assert properties["FunctionName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
     assert "Environment" not in properties, "settings live in Globals only"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -155,3 +156,30 @@ def test_a_failure_is_answered_failed_without_details(
     assert sent["Status"] == "FAILED"
     assert sent["Reason"] == "KeyError: see the function's log"
     assert sent["PhysicalResourceId"] == "opensock-not-created"
+
+
+def test_the_generated_keys_are_never_logged_even_at_debug(
+    stack: Stack,
+    response_url: ResponseUrl,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN every logger at DEBUG (ours, botocore's, urllib3's)
+    from opensock.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    try:
+        # WHEN the keys are generated and then read back by the key check
+        lambda_handler(request("Create", response_url), FakeLambdaContext(), app=stack.app)
+        ApiKeys((), PATH).check(f"Bearer {stored()['key1']}")
+    finally:
+        logger.setLevel(previous)
+    # THEN no key is in any log record nor anything printed (a control line is)
+    captured = capfd.readouterr()
+    printed = captured.out + captured.err + "\n".join(r.getMessage() for r in caplog.records)
+    printed += "\n".join(str(r.__dict__) for r in caplog.records)
+    assert "api keys provisioned" in printed
+    for key in stored().values():
+        assert key not in printed

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.local
 @contextmanager
 def stack_with(state: Path) -> Iterator[StackHandle]:
     with running_in_thread(StackOptions(port=0, state_file=state)) as stack:
-        yield StackHandle(stack)
+        handle = StackHandle(stack)
+        yield handle
+        handle.close()
 
 
 def publish(stack: StackHandle, payload: dict[str, object]) -> None:
