@@ -317,6 +317,11 @@ def test_fanout_reads_the_fifo_queue_one_batch_at_a_time() -> None:
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_client_http_api_times_out_after_five_seconds() -> None:
+    # SERVER-API §4.1: "Timeout: 5 s (v1.3.0)"; the Globals' 10 s is for the WebSocket routes.
+    assert props("HttpApiFunction")["Timeout"] == 5
+
+
 def test_stream_sees_only_ttl_removals() -> None:
     source = props("StreamFunction")["Events"]["TtlRemovals"]["Properties"]
     assert source["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
