@@ -46,7 +46,6 @@ from opensock.errors import (
     InvalidStorageKeyError,
     StorageGetPermissionDeniedError,
     StorageSetPermissionDeniedError,
-    UnauthorizedError,
 )
 from opensock.observability import count
 from opensock.ports import (
@@ -118,7 +117,7 @@ class ChannelStorage:
         """`hotsock.channelStorageSet`: connection and subscription in one batch read."""
         reads = self._reader.read(connection_id, request.channel)
         if reads.connection is None:
-            raise UnauthorizedError("unknown connection")
+            raise StorageSetPermissionDeniedError("connection is not open", channel=request.channel)
         origin = websocket_origin(request_id, reads.connection)
         lookup = reads.subscriptions(self._subscriptions)
         return self._client_set(request, reads.connection, origin, lookup)
@@ -127,7 +126,7 @@ class ChannelStorage:
         """`hotsock.channelStorageGet`: connection, subscription and entry in one batch read."""
         reads = self._reader.read(connection_id, request.channel, request.key)
         if reads.connection is None:
-            raise UnauthorizedError("unknown connection")
+            raise StorageGetPermissionDeniedError("connection is not open", channel=request.channel)
         lookup = reads.subscriptions(self._subscriptions)
         access = self._access(request.channel, reads.connection, lookup, (request.key, "get"))
         if not access.can(request.key, "get"):
