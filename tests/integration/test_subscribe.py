@@ -89,6 +89,24 @@ def test_already_subscribed(channel_stack: Stack) -> None:
     assert reply["error"]["code"] == "ALREADY_SUBSCRIBED"
 
 
+@pytest.mark.parametrize("channel", ["secret.1", "presence.secret"])
+def test_already_subscribed_comes_before_the_permission_check(
+    channel_stack: Stack, channel: str
+) -> None:
+    # GIVEN a connection that may not subscribe to the channel (and has no uid of its own),
+    # which joined it with a subscribe token granting it (and a uid)
+    open_connection(channel_stack, "A", {})
+    claims = {"connectionId": "A", "uid": "u-1", "channels": {channel: {"subscribe": True}}}
+    token = mint(claims, scope="subscribe", now=channel_stack.clock())
+    joined = {"event": "hotsock.subscribe", "channel": channel, "data": {"token": token}}
+    assert call(channel_stack, "A", joined) == {}
+    # WHEN it subscribes again without the token
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": channel})
+    # THEN §7.1 step 3 answers before step 4 (and step 6): ALREADY_SUBSCRIBED
+    assert reply["error"]["code"] == "ALREADY_SUBSCRIBED"
+    assert reply["channel"] == channel
+
+
 def test_subscribe_token_overrides_uid_umd_alias(channel_stack: Stack) -> None:
     open_connection(channel_stack, "A", {}, uid="u1")
     token = mint(
