@@ -65,6 +65,18 @@ def test_eager_id_and_pubsub(channel_stack: Stack) -> None:
     assert "connectionId" not in event["metadata"]
 
 
+@pytest.mark.parametrize("transport", ["server.lambda", "server.http"])
+def test_request_id_is_the_lambda_invocations(channel_stack: Stack, transport: str) -> None:
+    # GIVEN a publish asking for messagePublished, invoked directly or through the URL
+    payload = {"channel": "c", "event": "e", "emitPubSubEvent": True}
+    # WHEN PublishFunction accepts it
+    invoke(channel_stack, payload) if transport == "server.lambda" else http(channel_stack, payload)
+    # THEN requestId is the id of that invocation (S §5.7) on both transports
+    (event,) = pubsub(channel_stack).of_type("hotsock.messagePublished")
+    assert event["metadata"]["trigger"] == transport
+    assert event["metadata"]["requestId"] == FakeLambdaContext.aws_request_id
+
+
 def test_deduplication_id(channel_stack: Stack) -> None:
     ids = subscribers(channel_stack, "c", 1)
     for _ in range(2):
