@@ -164,6 +164,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     storage = ChannelStorage(
         a.storage_entries,
         writer,
+        a.dedup,
         a.subscriptions,
         a.client_reader,
         a.scheduler,

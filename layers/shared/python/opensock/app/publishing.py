@@ -24,7 +24,7 @@ from opensock.domain.auth.grants import is_valid_channel_name
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.channel_events import message_published
 from opensock.domain.fanout_jobs import FanoutJob
-from opensock.domain.messages import Outgoing, new_message_id
+from opensock.domain.messages import DEDUP_WINDOW_SECONDS, Outgoing, new_message_id
 from opensock.domain.model import Connection, Origin, Subscription
 from opensock.domain.names import check_channel, check_data, check_event
 from opensock.domain.requests import ClientPublishRequest, ServerPublishRequest, parse_body
@@ -47,7 +47,6 @@ from opensock.ports import (
 )
 
 MAX_STORE_SECONDS = 3_155_695_200
-DEDUP_WINDOW_SECONDS = 300
 REPEAT_WINDOW_SECONDS = 86_400
 """Scheduler retries for up to 24 h by default; a firing is remembered that long."""
 STORAGE_SET_EVENT = "hotsock.channelStorageSet"
@@ -168,14 +167,23 @@ class Publishing:
             raise
 
     def deliver(self, outgoing: Outgoing, origin: Origin) -> FanoutReport | None:
-        """Assign the id, fan out, emit `messagePublished`; None when dropped as a duplicate."""
+        """Assign the id, fan out, emit `messagePublished`; None when dropped as a duplicate.
+
+        A delivery that raises (the recipients' read, the FanoutQueue send) releases its
+        deduplication claim, so the invoker's retry with the same id is not dropped.
+        """
         dedup = outgoing.deduplication_id
         if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
             count("PublishDeduplicated")
             return None
         frame = outgoing.frame(outgoing.message_id or new_message_id())
         exclude = outgoing.exclude_connection_id
-        report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
+        try:
+            report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
+        except Exception:
+            if dedup:
+                self._dedup.release(dedup)
+            raise
         count("MessagePublished")
         if outgoing.emit_pub_sub_event and self._publisher.enabled:
             self._publisher.emit([message_published(frame, origin)])

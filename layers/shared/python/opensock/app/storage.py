@@ -22,6 +22,7 @@ from opensock.clock import Clock
 from opensock.domain import storage_frames as frames
 from opensock.domain.auth.permissions import Permissions, StorageDirective
 from opensock.domain.frames import Frame
+from opensock.domain.messages import DEDUP_WINDOW_SECONDS
 from opensock.domain.model import Connection, Origin, Subscription
 from opensock.domain.requests import (
     StorageGetRequest,
@@ -51,6 +52,7 @@ from opensock.observability import count
 from opensock.ports import (
     ClientReader,
     ConnectionGateway,
+    DedupRepository,
     EventPublisher,
     Scheduler,
     StorageRepository,
@@ -92,6 +94,7 @@ class ChannelStorage:
         self,
         entries: StorageRepository,
         writer: StorageWriter,
+        dedup: DedupRepository,
         subscriptions: SubscriptionRepository,
         reader: ClientReader,
         scheduler: Scheduler,
@@ -103,6 +106,7 @@ class ChannelStorage:
         self._entries = entries
         self._stream = stream
         self._writer = writer
+        self._dedup = dedup
         self._subscriptions = subscriptions
         self._reader = reader
         self._scheduler = scheduler
@@ -185,6 +189,9 @@ class ChannelStorage:
         emit = payload.get("emitPubSubEvent", False)
         if not isinstance(emit, bool):
             raise InvalidMessageError("emitPubSubEvent must be a boolean")
+        dedup = payload.get("deduplicationId")
+        if dedup is not None and not isinstance(dedup, str):
+            raise InvalidMessageError("deduplicationId must be a string")
         write = StorageWrite(
             channel=request.channel,
             key=request.key,
@@ -193,6 +200,7 @@ class ChannelStorage:
             store=store,
             emit=emit,
             origin=origin,
+            deduplication_id=dedup or None,
         )
         at = self._fire_time(request)
         return self._write(write, at, request.schedule_expression_timezone).to_json()
@@ -278,7 +286,18 @@ class ChannelStorage:
         return SetResult(write.channel, schedule_arn=arn)
 
     def _apply(self, write: StorageWrite) -> Outcome:
-        outcome = self._writer.apply(write)
+        """Write now (or at fire time); a repeated `deduplicationId` is dropped (S §2.5) and a
+        write that raises releases its claim, so the invoker's retry is applied."""
+        dedup = write.deduplication_id
+        if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
+            count("ChannelStorageDeduplicated")
+            return Outcome(changed=False)
+        try:
+            outcome = self._writer.apply(write)
+        except Exception:
+            if dedup:
+                self._dedup.release(dedup)
+            raise
         count("ChannelStorageWritten" if outcome.changed else "ChannelStorageUnchanged")
         return outcome
 
