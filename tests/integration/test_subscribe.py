@@ -290,6 +290,35 @@ def test_a_transaction_conflict_is_retried(channel_stack: Stack, channel: str) -
     assert gateway(channel_stack).frames["A"][0]["event"] == "hotsock.subscribed"
 
 
+@pytest.mark.parametrize(
+    ("channel", "adapter"), [("std", "subscriptions"), ("presence.p", "presence")]
+)
+def test_endless_conflicts_back_off_then_answer_a_code_hotsock_js_handles(
+    channel_stack: Stack, channel: str, adapter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opensock.errors import ConflictError
+
+    # GIVEN every subscription transaction losing its race
+    sleeps: list[float] = []
+    channel_stack.sleep = sleeps.append
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+
+    def busy(*_: Any, **__: Any) -> None:
+        raise ConflictError("transaction conflicted")
+
+    monkeypatch.setattr(getattr(channel_stack, adapter), "join", busy)
+    # WHEN the connection subscribes
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": channel})
+    # THEN the retries backed off, within a bounded time (jittered, doubling up to a cap)
+    assert len(sleeps) == 11
+    assert all(0 <= pause <= 0.32 for pause in sleeps)
+    assert sum(sleeps) <= 2.3
+    # AND the answer is one of the four codes hotsock-js acts on (§9.3, §20.4), never CONFLICT
+    assert reply["error"]["code"] == "SUBSCRIBE_PERMISSION_DENIED"
+    assert reply["channel"] == channel
+    assert channel_stack.subscriptions.get(channel, "A") is None
+
+
 @pytest.mark.parametrize("channel", ["std", "presence.p"])
 def test_a_connection_gone_before_the_write_gets_nothing(
     channel_stack: Stack, channel: str

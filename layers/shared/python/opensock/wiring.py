@@ -157,7 +157,9 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     fanout = Fanout(
         a.gateway, a.subscriptions, a.fanout_queue, batch_size=settings.fanout_batch_size
     )
-    membership = Membership(a.subscriptions, a.presence, a.channel_meta, fanout, a.pubsub, a.clock)
+    membership = Membership(
+        a.subscriptions, a.presence, a.channel_meta, fanout, a.pubsub, a.clock, sleep=a.sleep
+    )
     cleanup = ConnectionCleanup(a.connections, a.subscriptions, a.gateway, membership, a.clock)
     fanout.prune_with(cleanup.prune_gone)
     writer = StorageWriter(a.storage_entries, fanout, a.pubsub, a.clock)
@@ -214,7 +216,14 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         publishing=publishing,
         storage=storage,
         user_metadata=UserMetadata(
-            a.connections, a.subscriptions, a.presence, a.umd_table, verifier, membership, a.clock
+            a.connections,
+            a.subscriptions,
+            a.presence,
+            a.umd_table,
+            verifier,
+            membership,
+            a.clock,
+            sleep=a.sleep,
         ),
         channels=Channels(a.channel_meta, a.presence),
         client_frames=ClientFrames(publishing),

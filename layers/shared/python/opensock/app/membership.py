@@ -5,14 +5,17 @@ channel, subscription, count),
 a leave a conditional delete plus the count. Presence channels: one transaction
 (subscription, member item, meta) retried on a concurrent member change, then
 member frames to the other subscribers. `announce` returns the pub/sub events so a caller
-leaving many channels (disconnect) can emit them in batches.
+leaving many channels (disconnect) can emit them in batches. A transaction that loses a race
+is retried with jittered backoff (`app/retry.py`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from opensock.app.fanout import Fanout
+from opensock.app.retry import Sleep, attempts
 from opensock.clock import Clock
 from opensock.domain import channel_events, frames, presence
 from opensock.domain.envelopes import PubSubEvent
@@ -21,6 +24,7 @@ from opensock.domain.frames import Frame
 from opensock.domain.model import Member, Subscription
 from opensock.domain.names import is_presence
 from opensock.errors import ConflictError
+from opensock.observability import count, logger
 from opensock.ports import (
     ChannelMetaRepository,
     EventPublisher,
@@ -28,7 +32,12 @@ from opensock.ports import (
     SubscriptionRepository,
 )
 
-MAX_ATTEMPTS = 12
+
+def _gave_up(channel: str) -> ConflictError:
+    """Every retry lost its race: logged and counted, then raised (never sent as such)."""
+    logger.warning("membership write gave up after retries", extra={"channel": channel})
+    count("ConflictGaveUp")
+    return ConflictError("channel too busy; try again")
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class Membership:
         fanout: Fanout,
         publisher: EventPublisher,
         clock: Clock,
+        sleep: Sleep = time.sleep,
     ) -> None:
         self._subscriptions = subscriptions
         self._members = members
@@ -57,6 +67,7 @@ class Membership:
         self._fanout = fanout
         self._publisher = publisher
         self._clock = clock
+        self._sleep = sleep
 
     def join(self, sub: Subscription, *, record: bool = True) -> MembershipChange:
         """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
@@ -67,14 +78,14 @@ class Membership:
         `$disconnect` cleans up from.
         """
         if not is_presence(sub.channel):
-            for _ in range(MAX_ATTEMPTS):
+            for _ in attempts(self._sleep):
                 try:
                     self._subscriptions.join(sub, record=record)
                 except ConflictError:
                     continue
                 return MembershipChange(sub, self._count_after(sub))
-            raise ConflictError("channel too busy")
-        for _ in range(MAX_ATTEMPTS):
+            raise _gave_up(sub.channel)
+        for _ in attempts(self._sleep):
             states = self._members.members(sub.channel)
             now = self._clock()
             change = presence.join_change(presence.find(states, sub.uid), sub, now)
@@ -84,7 +95,7 @@ class Membership:
                 continue
             members = presence.members_after(states, change)
             return MembershipChange(sub, self._count_after(sub), change, members)
-        raise ConflictError("presence channel too busy")
+        raise _gave_up(sub.channel)
 
     def leave(self, sub: Subscription) -> MembershipChange | None:
         """Remove the subscription; None if it was already gone."""
@@ -94,7 +105,7 @@ class Membership:
             if sub.omit_from_count:
                 return MembershipChange(sub)
             return MembershipChange(sub, self._channel_meta.add_subscriptions(sub.channel, -1))
-        for _ in range(MAX_ATTEMPTS):
+        for _ in attempts(self._sleep):
             states = self._members.members(sub.channel)
             change = presence.leave_change(presence.find(states, sub.uid), sub.connection_id)
             try:
@@ -104,7 +115,7 @@ class Membership:
                 continue
             members = presence.members_after(states, change)
             return MembershipChange(sub, self._count_after(sub), change, members)
-        raise ConflictError("presence channel too busy")
+        raise _gave_up(sub.channel)
 
     def announce(self, change: MembershipChange, *, joined: bool) -> list[PubSubEvent]:
         """Member frames to the other subscribers; returns the pub/sub events to emit."""

@@ -25,6 +25,7 @@ from opensock.domain.names import is_presence
 from opensock.errors import (
     AlreadySubscribedError,
     AppError,
+    ConflictError,
     ConnectionGoneError,
     InvalidSubscribeTokenError,
     InvalidTokenError,
@@ -124,6 +125,11 @@ class Subscriptions:
         except ConnectionGoneError:
             count("SubscribeConnectionGone")
             return None
+        except ConflictError:
+            # hotsock-js waits on a subscribe for one of its four codes (§20.4); §9.3 names
+            # SUBSCRIBE_PERMISSION_DENIED for failures with no documented code.
+            message = "channel too busy; subscribe again"
+            raise SubscribePermissionDeniedError(message, channel=requested) from None
         except AppError as err:
             err.channel = requested
             raise
