@@ -164,23 +164,41 @@ def test_multibyte_data_is_measured_in_bytes(rel_stack: Stack, member: Any) -> N
 
 
 # --- store ranges ----------------------------------------------------------------------------
+# Whether an accepted message is stored shows only through `connection/listMessages`, which
+# the history issue (#14) builds; until then these cases fail, and strict xfail makes them
+# fail the run the day they pass, so the marker is removed with the feature.
+NOT_BUILT = pytest.mark.xfail(
+    strict=True, reason="stored messages are not built yet (connection/listMessages, #14)"
+)
+
+
 @pytest.mark.parametrize(
     ("store", "status"),
     [
-        (0, 202),
-        (-1, 202),
-        (1, 202),
-        (3_155_695_200, 202),
+        pytest.param(0, 202, marks=NOT_BUILT),
+        pytest.param(-1, 202, marks=NOT_BUILT),
+        pytest.param(1, 202, marks=NOT_BUILT),
+        pytest.param(3_155_695_200, 202, marks=NOT_BUILT),
         (3_155_695_201, 400),
         (-2, 400),
         (1.5, 400),
     ],
 )
-def test_message_store_range(rel_stack: Stack, store: Any, status: int) -> None:
-    got, reply = publish_http(rel_stack, {"event": "e", "channel": "c", "store": store})
+def test_message_store_range(rel_stack: Stack, member: Any, store: Any, status: int) -> None:
+    # GIVEN a subscriber of the channel
+    subscribe(member, "c", rel_stack)
+    # WHEN the server publishes with this `store`
+    body = {"event": "e", "channel": "c", "store": store, "eagerIdGeneration": True}
+    got, reply = publish_http(rel_stack, body)
+    # THEN a value out of range is refused; an accepted one is kept (listed) unless it is 0
     assert got == status
     if status == 400:
         assert reply["error"]["code"] in {"INVALID_STORE", "INVALID_MESSAGE"}
+        return
+    creds = {"connectionId": CID, "connectionSecret": member.secret}
+    listed, page, _ = http(rel_stack, "/connection/listMessages", {"channel": "c"}, query=creds)
+    assert listed == 200, page
+    assert (reply["id"] in [m["id"] for m in page["messages"]]) == (store != 0)
 
 
 @pytest.mark.parametrize(
