@@ -10,7 +10,7 @@ PORT ?= 8787
 export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help install dev test test-fast fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
+.PHONY: help install dev test test-fast fmt fmt-check lint typecheck validate build check bench mutate token invoke deploy delete clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -28,6 +28,10 @@ $(SAM_VENV)/.installed:
 	touch $@
 
 install: $(VENV)/.installed ## create the project venv with pinned dependencies
+
+$(VENV)/.mutmut: $(VENV)/.installed
+	$(BIN)/pip install -q mutmut==3.8.1
+	touch $@
 
 dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT)
 	PORT=$(PORT) $(BIN)/python -m tools.local
@@ -65,6 +69,9 @@ check: test
 bench: $(VENV)/.installed ## measure requests, cost and latency; writes docs/performance.md
 	$(BIN)/python -m bench
 
+mutate: $(VENV)/.mutmut ## mutation testing of domain/auth and the storage write path (~6 min; not in make test)
+	$(BIN)/python tools/mutate.py
+
 token: $(VENV)/.installed ## mint a local dev token: make token ARGS='--uid Jim --claims {...}'
 	$(BIN)/python -m tools.local token $(ARGS)
 
@@ -78,4 +85,4 @@ delete:
 	$(SAM) delete
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .mutate

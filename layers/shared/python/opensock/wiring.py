@@ -140,14 +140,8 @@ class App:
 
 
 def build_verifier(adapters: Adapters) -> TokenVerifier:
-    settings = adapters.settings
-    return TokenVerifier(
-        settings.signing_keys,
-        audience=settings.token_audience,
-        issuer=settings.token_issuer,
-        clock=adapters.clock,
-        leeway=settings.token_leeway_seconds,
-        used_tokens=adapters.used_tokens,
+    return TokenVerifier.from_settings(
+        adapters.settings, clock=adapters.clock, used_tokens=adapters.used_tokens
     )
 
 
