@@ -33,6 +33,11 @@ TESTS = [
     "tests/unit/domain/test_storage_values.py",
 ]
 COPIED = ["tests", "functions", "events", "template.yaml"]
+SHOW = """import sys
+from mutmut.__main__ import show
+for name in sys.argv[1:]:
+    show.callback(name)
+"""
 
 
 def _pyproject() -> str:
@@ -81,9 +86,15 @@ def report() -> int:
         for line in mutmut("results").stdout.splitlines()
         if line.strip().endswith(": survived")
     ]
-    with (WORK / "survivors.txt").open("w") as out:
-        for name in survivors:
-            out.write(mutmut("show", name).stdout + "\n")
+    # One process for every diff (`mutmut show` per survivor costs a start-up each).
+    shown = subprocess.run(
+        [sys.executable, "-c", SHOW, *survivors],
+        cwd=WORK,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    (WORK / "survivors.txt").write_text(shown.stdout)
     print(json.dumps(stats, indent=2))
     print(f"{len(survivors)} surviving mutants; diffs in {WORK / 'survivors.txt'}")
     for name in survivors:

@@ -58,6 +58,7 @@ def test_create_notifies_observers_and_emits_event(rig: Rig) -> None:
     outcome = rig.write({"maxPlayers": 4}, store=3600)
     # THEN
     assert outcome.changed and outcome.previous is None and outcome.notified == 1
+    assert outcome.current is not None and outcome.current.version == 1
     assert rig.observers.addressed == [("game.lobby", "settings")]
     assert rig.observers.frames == [
         {
