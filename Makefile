@@ -42,7 +42,7 @@ ifneq ($(shell cat $(CHECKOV_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
 $(CHECKOV_VENV)/.installed: FORCE
 endif
 
-.PHONY: FORCE help install dev screenshots test test-fast flake fmt fmt-check lint typecheck validate deploy-check iam-record build check bench token invoke deploy delete clean
+.PHONY: FORCE help install dev screenshots test test-fast flake fmt fmt-check lint typecheck validate deploy-check iam-record build check bench mutate token invoke deploy delete clean
 
 FORCE:
 
@@ -69,6 +69,10 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	echo '$(PYTHON_ID)' > $@
 
 install: $(VENV)/.installed ## create the project venv with pinned dependencies
+
+$(VENV)/.mutmut: $(VENV)/.installed
+	$(BIN)/pip install -q mutmut==3.8.1
+	touch $@
 
 dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT); make dev ARGS=--fresh starts empty
 	@PORT=$(PORT) $(BIN)/python -m tools.local $(ARGS)
@@ -122,6 +126,9 @@ check: test
 bench: $(VENV)/.installed ## measure requests, cost and latency; writes docs/performance.md
 	$(BIN)/python -m bench
 
+mutate: $(VENV)/.mutmut ## mutation testing of domain/auth and the storage write path (~6 min; not in make test)
+	$(BIN)/python tools/mutate.py
+
 token: $(VENV)/.installed ## mint a local dev token: make token ARGS='--uid Jim --claims {...}'
 	$(BIN)/python -m tools.local token $(ARGS)
 
@@ -135,4 +142,4 @@ delete:
 	$(SAM) delete
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .deploy-check .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .deploy-check .aws-sam .pytest_cache .mypy_cache .ruff_cache .mutate

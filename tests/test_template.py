@@ -400,6 +400,11 @@ def test_liveness_reads_delayed_timers_and_sweeps_every_interval() -> None:
     assert GLOBAL_ENV["SWEEP_INTERVAL_SECONDS"] == "60"
 
 
+def test_client_http_api_times_out_after_five_seconds() -> None:
+    # SERVER-API §4.1: "Timeout: 5 s (v1.3.0)"; the Globals' 10 s is for the WebSocket routes.
+    assert props("HttpApiFunction")["Timeout"] == 5
+
+
 def test_stream_sees_only_ttl_removals() -> None:
     source = props("StreamFunction")["Events"]["TtlRemovals"]["Properties"]
     assert source["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}

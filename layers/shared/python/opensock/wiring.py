@@ -163,14 +163,8 @@ class App:
 
 
 def build_verifier(adapters: Adapters) -> TokenVerifier:
-    settings = adapters.settings
-    return TokenVerifier(
-        settings.signing_keys,
-        audience=settings.token_audience,
-        issuer=settings.token_issuer,
-        clock=adapters.clock,
-        leeway=settings.token_leeway_seconds,
-        used_tokens=adapters.used_tokens,
+    return TokenVerifier.from_settings(
+        adapters.settings, clock=adapters.clock, used_tokens=adapters.used_tokens
     )
 
 
@@ -189,6 +183,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         a.clock,
         a.timers,
         leave_grace_seconds=settings.presence_leave_grace_seconds,
+        sleep=a.sleep,
     )
     cleanup = ConnectionCleanup(a.connections, a.subscriptions, a.gateway, membership, a.clock)
     liveness = Liveness(
@@ -211,6 +206,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     storage = ChannelStorage(
         a.storage_entries,
         writer,
+        a.dedup,
         a.subscriptions,
         a.client_reader,
         a.scheduler,
@@ -282,6 +278,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
             verifier,
             membership,
             a.clock,
+            sleep=a.sleep,
         ),
         channels=Channels(a.channel_meta, a.members, a.subscriptions),
         client_frames=ClientFrames(publishing),

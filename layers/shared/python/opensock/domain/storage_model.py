@@ -48,6 +48,8 @@ class StorageWrite:
     """Seconds to keep the value; -1 = forever."""
     emit: bool
     origin: Origin
+    deduplication_id: str | None = None
+    """Server writes (S §2.5): a repeat of the id within the window is dropped."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Outcome:
 
 def write_to_json(write: StorageWrite) -> dict[str, Any]:
     """A write captured in a schedule's payload (applied at fire time as it was accepted)."""
-    return {
+    captured = {
         "channel": write.channel,
         "key": write.key,
         "data": write.data,
@@ -82,6 +84,9 @@ def write_to_json(write: StorageWrite) -> dict[str, Any]:
         "emitPubSubEvent": write.emit,
         "meta": write.writer.as_json(),
     }
+    if write.deduplication_id:  # applied at fire time (S §2.3 step 2)
+        captured["deduplicationId"] = write.deduplication_id
+    return captured
 
 
 def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> StorageWrite:
@@ -94,4 +99,5 @@ def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> St
         store=int(request.get("store", -1)),
         emit=bool(request.get("emitPubSubEvent", False)),
         origin=Origin.from_metadata(origin),
+        deduplication_id=request.get("deduplicationId") or None,
     )

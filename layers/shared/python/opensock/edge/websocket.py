@@ -54,6 +54,7 @@ class WsRequest(Generic[Body]):
     connection_id: str
     route_key: str
     request_id: str | None
+    """The id of the Lambda invocation handling the frame: pub/sub `requestId` (S §5.7)."""
     body: Body
     """The route's request model; without one, the parsed JSON (`INVALID_JSON` if none)."""
     raw_body: str | None
@@ -95,7 +96,8 @@ def _parse_body(raw: str | None) -> Any:
         return INVALID_JSON
 
 
-def parse_ws_event(event: dict[str, Any]) -> WsRequest[Any]:
+def parse_ws_event(event: dict[str, Any], invocation_id: str | None = None) -> WsRequest[Any]:
+    """The frame as the use cases need it; `invocation_id` is the Lambda's `aws_request_id`."""
     context = event.get("requestContext") or {}
     raw_body = event.get("body")
     if raw_body is not None and event.get("isBase64Encoded"):
@@ -109,7 +111,7 @@ def parse_ws_event(event: dict[str, Any]) -> WsRequest[Any]:
     return WsRequest(
         connection_id=str(context["connectionId"]),
         route_key=str(context.get("routeKey", "$default")),
-        request_id=context.get("requestId"),
+        request_id=invocation_id,
         body=_parse_body(raw_body),
         raw_body=raw_body,
         query={str(k): unquote(str(v)) for k, v in params.items()},
@@ -147,9 +149,10 @@ def _run(
     handler: Callable[[WsRequest[Any], App], Response],
     model: type[RequestModel] | None,
     event: dict[str, Any],
+    context: Any,
     app: App,
 ) -> Response:
-    request = parse_ws_event(event)
+    request = parse_ws_event(event, getattr(context, "aws_request_id", None))
     logger.append_keys(connection_id=request.connection_id, route_key=request.route_key)
     try:
         if model is None:
@@ -196,7 +199,7 @@ def websocket_route(
             route = (event.get("requestContext") or {}).get("routeKey", "$default")
             rate = app.settings.traces_in_logs_sample_rate
             with root_span(f"websocket {route}", None, rate, started):
-                return _run(handler, model, event, app)
+                return _run(handler, model, event, context, app)
 
         return lambda_handler
 
