@@ -7,7 +7,8 @@ CPU the publish and the lane functions spent outside AWS calls, per recipient. `
 prices a fan-out of N and times its last post with 10 ms per AWS request and 25 ms per post:
 
 - PublishFunction (512 MB, 512/1,769 of a vCPU): Query pages of ≈ 3,800 subscriptions (1 MB),
-  `SendMessageBatch` per 10 lanes, its own CPU;
+  `SendMessageBatch` per 10 lanes, its own CPU; above `PLAN_ABOVE` (2,000) subscriptions only
+  one read of 2,000 and a plan message, and FanoutFunction (one vCPU) does the reading;
 - N / 250 FanoutFunction lanes in parallel (1,769 MB, one vCPU: the posts' CPU is serial), a
   lane's time = its CPU (handler + 250 posts) + one post's latency;
 - the SQS → Lambda hop and cold starts are not included (as in the fan-out table).
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import prices
+from bench.world import ROOT  # noqa: F401  (sets sys.path: the layer)
+from opensock.app.fanout import PLAN_ABOVE
 
 POST_LATENCY_S = 0.025
 REQUEST_S = 0.010
@@ -128,25 +131,49 @@ class Modelled:
     per_million_delivered: float
 
 
-def model(
-    subscribers: int, poster: str, post_ms: float, cpu: HandlerCpu, publish_mb: int = PUBLISH_MB
-) -> Modelled:
-    lanes = math.ceil(subscribers / LANE)
+def _read_and_queue_s(subscribers: int, cpu: HandlerCpu, memory_mb: int) -> float:
+    """Reading `subscribers` ids (1 MB pages), deciding their lanes and sending them."""
     pages = math.ceil(subscribers / ITEMS_PER_PAGE)
+    sends = math.ceil(math.ceil(subscribers / LANE) / 10)
+    cpu_s = subscribers * cpu.publish_ms_per_recipient / 1000
+    return cpu_s * VCPU_MB / min(memory_mb, VCPU_MB) + (pages + sends) * REQUEST_S
+
+
+def model(
+    subscribers: int,
+    poster: str,
+    post_ms: float,
+    cpu: HandlerCpu,
+    publish_mb: int = PUBLISH_MB,
+    plan_above: int | None = PLAN_ABOVE,
+) -> Modelled:
+    """With `plan_above` (the code since issue #17), a larger channel costs the publish one
+    read of `plan_above` items and a plan message; FanoutFunction reads it all and queues the
+    lanes (one more invocation and SQS message). `None`: the publish reads everything."""
+    lanes = math.ceil(subscribers / LANE)
     sends = math.ceil(lanes / 10)
-    publish_cpu_s = subscribers * cpu.publish_ms_per_recipient / 1000
-    publish_s = publish_cpu_s * VCPU_MB / min(publish_mb, VCPU_MB) + (pages + sends) * REQUEST_S
+    planned = plan_above is not None and subscribers > plan_above
+    extra_invocations = 0
+    if planned and plan_above is not None:
+        read_s = plan_above * cpu.publish_ms_per_recipient / 1000 * VCPU_MB / publish_mb
+        publish_s = read_s + 2 * REQUEST_S  # the limited Query and the plan's SendMessage
+        planner_s = _read_and_queue_s(subscribers, cpu, FANOUT_MB)
+        extra_invocations, sends = 1, sends + 3  # the plan: sent, received, deleted
+    else:
+        publish_s, planner_s = _read_and_queue_s(subscribers, cpu, publish_mb), 0.0
     lane_cpu_s = LANE * (post_ms + cpu.lane_ms_per_recipient) / 1000
     lane_s = lane_cpu_s * VCPU_MB / min(FANOUT_MB, VCPU_MB) + POST_LATENCY_S
-    gb_s = publish_s * publish_mb / 1024 + lanes * lane_s * FANOUT_MB / 1024
+    gb_s = publish_s * publish_mb / 1024 + (lanes * lane_s + planner_s) * FANOUT_MB / 1024
+    invocations = 1 + lanes + extra_invocations
     dollars = (
         subscribers * prices.APIGW_MESSAGE
-        + (1 + lanes) * prices.LAMBDA_REQUEST
+        + invocations * prices.LAMBDA_REQUEST
         + gb_s * prices.LAMBDA_GB_SECOND_ARM
         + subscribers * RRU_PER_RECIPIENT * prices.DYNAMODB_RRU
         + (sends + 2 * lanes) * prices.SQS_FIFO_REQUEST
-        + (1 + lanes) * LOG_BYTES_PER_INVOCATION / 1024**3 * prices.CLOUDWATCH_LOGS_INGEST_GB
+        + invocations * LOG_BYTES_PER_INVOCATION / 1024**3 * prices.CLOUDWATCH_LOGS_INGEST_GB
     )
+    publish_s += planner_s  # from the publish's start until the last lane is queued
     return Modelled(
         subscribers,
         poster,
@@ -267,12 +294,14 @@ def measure(meter: Any, sizes: tuple[int, ...] = (10_000, 100_000)) -> Figures:
     cpu = HandlerCpu(base.publish_ms_per_recipient + parse, base.lane_ms_per_recipient)
     posts = {kind: post_cpu_ms(kind) for kind in ("boto3", "lean")}
     rows = [model(n, kind, ms, cpu) for n in sizes for kind, ms in posts.items()]
+    rows += [
+        model(n, "lean, publish reads all", posts["lean"], cpu, plan_above=None) for n in sizes
+    ]
     return Figures(posts, cpu, rows, slow_connection(meter))
 
 
 if __name__ == "__main__":
     from bench.meter import Meter
-    from bench.world import ROOT  # noqa: F401  (sys.path and the environment)
 
     figures = measure(Meter())
     print(figures.post_ms, figures.cpu, figures.slow)

@@ -24,3 +24,10 @@ def test_cheaper_posts_cost_less_and_arrive_sooner() -> None:
 def test_a_bigger_publish_function_shortens_its_cpu_bound_part() -> None:
     small, big = model(100_000, "lean", 0.4, CPU), model(100_000, "lean", 0.4, CPU, 1769)
     assert big.publish_s < small.publish_s
+
+
+def test_above_the_plan_size_fanout_function_reads_the_channel_at_one_vcpu() -> None:
+    planned = model(100_000, "lean", 0.4, CPU)
+    read_by_publish = model(100_000, "lean", 0.4, CPU, plan_above=None)
+    assert planned.last_post_s < 3.0 < read_by_publish.last_post_s
+    assert abs(planned.per_million_delivered - read_by_publish.per_million_delivered) < 0.01
