@@ -195,7 +195,8 @@ def _poster_part(results: r.Results) -> list[str]:
     ]
     if slow is not None:
         parts += [
-            "One connection answering in 2 s in a 1,000 fan-out (measured, 4 lanes): the others' "
+            "One connection answering in 2 s in a 1,000 fan-out (measured, 4 lanes, median of 3 "
+            "alternating runs): the others' "
             f"last post {slow.others_last_ms:,.0f} ms after the publish started, "
             f"{slow.baseline_last_ms:,.0f} ms without the slow connection; the slow one "
             f"{slow.slow_ms:,.0f} ms.",
