@@ -88,6 +88,16 @@ class ApiKeys(Protocol):
         """UnauthorizedError unless the header carries a known key."""
 
 
+class ApiKeyStore(Protocol):
+    """Where the installation's generated API keys are kept (Parameter Store)."""
+
+    def create(self, name: str, value: str) -> bool:
+        """Store a new secret `name`; False (and nothing changed) when it already exists."""
+
+    def delete(self, names: Sequence[str]) -> None:
+        """Remove these secrets; a missing one is not an error."""
+
+
 # --- the table ----------------------------------------------------------------------------------
 class ConnectionRepository(Protocol):
     def put(self, connection: Connection) -> None: ...

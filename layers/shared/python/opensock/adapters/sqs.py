@@ -2,9 +2,10 @@
 
 `MessageGroupId` = hash(channel) + lane, so each lane (and every connection in it) keeps publish
 order while lanes run in parallel. Entries are sent ten at a time, and a request is also cut
-before it would pass SQS's 256 KiB limit. A large channel's whole fan-out (`plan`) is one
-message in the channel's `-plan` group, so FanoutFunction queues the lanes of its plans in
-publish order.
+before it would pass SQS's 256 KiB limit. Each message carries the sender's trace context
+(`traceparent` message attribute), so FanoutFunction's spans join the publisher's trace. A
+large channel's whole fan-out (`plan`) is one message in the channel's `-plan` group, so
+FanoutFunction queues the lanes of its plans in publish order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ulid import ULID
 
 from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
 from opensock.jsoncodec import dumps
+from opensock.tracing import TRACEPARENT, traceparent
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 250_000
@@ -60,6 +62,8 @@ class SqsFanoutQueue:
 
     def send(self, batches: Sequence[FanoutBatch]) -> None:
         bodies = [(batch, dumps(batch.to_json())) for batch in batches]
+        trace = traceparent()
+        attributes = {TRACEPARENT: {"DataType": "String", "StringValue": trace}} if trace else {}
         for chunk in _chunks(bodies):
             entries = [
                 {
@@ -67,6 +71,7 @@ class SqsFanoutQueue:
                     "MessageBody": body,
                     "MessageGroupId": group_id(batch),
                     "MessageDeduplicationId": str(ULID()),
+                    **({"MessageAttributes": attributes} if attributes else {}),
                 }
                 for i, (batch, body) in enumerate(chunk)
             ]
@@ -75,9 +80,12 @@ class SqsFanoutQueue:
                 raise RuntimeError(f"fanout enqueue failed for {len(response['Failed'])} lanes")
 
     def plan(self, job: FanoutJob) -> None:
+        trace = traceparent()
+        attributes = {TRACEPARENT: {"DataType": "String", "StringValue": trace}} if trace else {}
         self.client.send_message(
             QueueUrl=self._queue_url,
             MessageBody=dumps({"plan": job.to_json()}),
             MessageGroupId=plan_group_id(job.channel),
             MessageDeduplicationId=str(ULID()),
+            **({"MessageAttributes": attributes} if attributes else {}),
         )

@@ -14,6 +14,7 @@ and queues its lanes (`queue_lanes`).
 
 from __future__ import annotations
 
+import contextvars
 import math
 import random
 import zlib
@@ -99,7 +100,10 @@ class Fanout:
             return self._post_alongside(job.frame, ids, alongside)
         report = self.post_all(job.frame, ids)
         self._prune(report)
-        if report.failed:  # the SQS worker counts its own lanes (fanout/worker.py)
+        # The SQS worker counts its own lanes (deliver_records).
+        if report.posted:
+            count("FanoutDelivered", report.posted)
+        if report.failed:
             count("FanoutFailed", report.failed)
         return report
 
@@ -187,7 +191,12 @@ class Fanout:
         if len(ids) <= 1:
             outcomes = [self._post(cid, data) for cid in ids]
         else:
-            outcomes = list(self._executor().map(lambda cid: self._post(cid, data), ids))
+            # Each post runs in a copy of this invocation's context: its trace span (and any
+            # context a caller set) reaches the post threads.
+            contexts = [contextvars.copy_context() for _ in ids]
+            outcomes = list(
+                self._executor().map(lambda ctx, cid: ctx.run(self._post, cid, data), contexts, ids)
+            )
         return self._report(ids, outcomes)
 
     @staticmethod

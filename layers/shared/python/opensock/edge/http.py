@@ -17,6 +17,7 @@ from opensock.domain.model import Origin, Trigger
 from opensock.errors import AppError, InvalidMessageError, MethodNotAllowedError, UnauthorizedError
 from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.observability import count, logger
+from opensock.tracing import mark_error
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -127,4 +128,5 @@ def run_http(handler: Callable[[HttpRequest], HttpResult], request: HttpRequest)
     except Exception:
         logger.exception("unhandled error")
         count("UnhandledError")
+        mark_error()
         return respond(error_result(AppError("internal error")))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -23,6 +24,7 @@ from opensock.domain.model import Origin
 from opensock.errors import AppError
 from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.observability import count, logger, with_metrics
+from opensock.tracing import mark_error, root_span
 
 if TYPE_CHECKING:  # the App is built on the first invocation, not at import (cold start)
     from opensock.domain.requests import RequestModel
@@ -135,6 +137,7 @@ def _refusal(request: WsRequest[Any], err: AppError) -> Response:
 def _crash(request: WsRequest[Any]) -> Response:
     logger.exception("unhandled error")
     count("UnhandledError")
+    mark_error()
     if request.route_key in HANDSHAKE_ROUTES:
         return status(500)
     return ok(frames.internal_error(_request_channel(request)))
@@ -188,7 +191,12 @@ def websocket_route(
         @with_metrics
         @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
         def lambda_handler(event: dict[str, Any], context: Any, app: App | None = None) -> Response:
-            return _run(handler, model, event, app or default_app())
+            started = time.time()
+            app = app or default_app()
+            route = (event.get("requestContext") or {}).get("routeKey", "$default")
+            rate = app.settings.traces_in_logs_sample_rate
+            with root_span(f"websocket {route}", None, rate, started):
+                return _run(handler, model, event, app)
 
         return lambda_handler
 
