@@ -23,6 +23,7 @@ from typing import Any
 
 from opensock.errors import ConnectionGoneError
 from opensock.jsoncodec import JsonValue, dumps
+from opensock.tracing import end_span, start_span
 
 GONE_CODES = frozenset({"GoneException"})
 
@@ -112,6 +113,17 @@ class LeanPoster:
         return dict(request.headers.items())
 
     def post(self, connection_id: str, data: bytes) -> None:
+        """One post, as a span `aws apigatewaymanagementapi.PostToConnection` (the span boto3's
+        call events gave it, `adapters/call_spans.py`)."""
+        span = start_span("aws apigatewaymanagementapi.PostToConnection")
+        status = "error"
+        try:
+            self._post(connection_id, data)
+            status = "ok"
+        finally:
+            end_span(span, status)
+
+    def _post(self, connection_id: str, data: bytes) -> None:
         url = self.url(connection_id)
         attempt = 0
         while True:
