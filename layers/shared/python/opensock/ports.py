@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opensock.domain.envelopes import PubSubEvent
-from opensock.domain.fanout_jobs import FanoutBatch
+from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.prefetch import ClientReads
 from opensock.domain.presence import MemberChange, MemberState
@@ -63,6 +63,10 @@ class FanoutQueue(Protocol):
     """The FIFO queue that carries the lanes of large fan-outs to FanoutFunction."""
 
     def send(self, batches: Sequence[FanoutBatch]) -> None: ...
+
+    def plan(self, job: FanoutJob) -> None:
+        """Queue the whole fan-out of a large channel: FanoutFunction reads it and queues
+        its lanes."""
 
 
 class Timers(Protocol):
@@ -130,6 +134,11 @@ class SubscriptionRepository(Protocol):
     def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
         """Connection ids of the live subscriptions. With `stored_id` (a stored message), those
         still resuming up to that id or later are left out: their resume delivers it."""
+
+    def first_recipients(
+        self, channel: str, limit: int, stored_id: str | None = None
+    ) -> tuple[list[str], bool]:
+        """`recipient_ids` of at most `limit` subscriptions (one read), and whether more follow."""
 
 
 class MemberRepository(Protocol):
