@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8787
@@ -37,8 +38,11 @@ endif
 ifneq ($(shell cat $(SAM_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
 $(SAM_VENV)/.installed: FORCE
 endif
+ifneq ($(shell cat $(CHECKOV_VENV)/.installed 2>/dev/null),$(PYTHON_ID))
+$(CHECKOV_VENV)/.installed: FORCE
+endif
 
-.PHONY: FORCE help install dev test test-fast flake fmt fmt-check lint typecheck validate build check bench token invoke deploy delete clean
+.PHONY: FORCE help install dev screenshots test test-fast flake fmt fmt-check lint typecheck validate deploy-check iam-record build check bench mutate token invoke deploy delete clean
 
 FORCE:
 
@@ -57,13 +61,27 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli==1.170.0
 	echo '$(PYTHON_ID)' > $@
 
+# checkov pins versions the project's venv cannot share: its own venv, every version pinned.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv --clear $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q --no-deps -r requirements-checkov.txt
+	echo '$(PYTHON_ID)' > $@
+
 install: $(VENV)/.installed ## create the project venv with pinned dependencies
 
-dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT)
-	@PORT=$(PORT) $(BIN)/python -m tools.local
+$(VENV)/.mutmut: $(VENV)/.installed
+	$(BIN)/pip install -q mutmut==3.8.1
+	touch $@
 
-test: $(VENV)/.installed $(SAM_VENV)/.installed ## lint, typecheck, validate the template, run every test
-	$(MAKE) --no-print-directory fmt-check lint typecheck validate
+dev: $(VENV)/.installed ## run the whole service locally on 127.0.0.1:$(PORT); make dev ARGS=--fresh starts empty
+	@PORT=$(PORT) $(BIN)/python -m tools.local $(ARGS)
+
+screenshots: $(VENV)/.installed ## the console and the chat demo in headless Chromium: docs/images/*.png
+	$(BIN)/python -m tools.screenshots
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## lint, typecheck, validate and rehearse the deploy, run every test
+	$(MAKE) --no-print-directory fmt-check lint typecheck validate deploy-check
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test-fast: $(VENV)/.installed ## pytest only
@@ -91,6 +109,15 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed ## sam validate --lint and c
 	$(SAM) validate --lint --template-file template.yaml --region us-east-1
 	$(BIN)/cfn-lint template.yaml
 
+deploy-check: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## rehearse a deploy offline: transform, references, moto stack, IAM, checkov
+	$(BIN)/python -m tools.deploy_check
+
+IAM_RECORDING := .deploy-check/iam-recording
+iam-record: $(VENV)/.installed ## record each function's AWS calls (tools/iam_calls.py) into tools/deploy_check/iam_calls.json
+	rm -rf $(IAM_RECORDING)
+	OPENSOCK_IAM_RECORD=$(IAM_RECORDING) $(BIN)/pytest -q -p tests.support.iam_recording -n 2 --dist loadfile tests/integration tests/local tests/e2e_local
+	$(BIN)/python -m tools.iam_calls merge $(IAM_RECORDING) tools/deploy_check/iam_calls.json
+
 build: $(SAM_VENV)/.installed ## sam build (arm64, no Docker)
 	$(SAM) build --parallel --cached
 
@@ -98,6 +125,9 @@ check: test
 
 bench: $(VENV)/.installed ## measure requests, cost and latency; writes docs/performance.md
 	$(BIN)/python -m bench
+
+mutate: $(VENV)/.mutmut ## mutation testing of domain/auth and the storage write path (~6 min; not in make test)
+	$(BIN)/python tools/mutate.py
 
 token: $(VENV)/.installed ## mint a local dev token: make token ARGS='--uid Jim --claims {...}'
 	$(BIN)/python -m tools.local token $(ARGS)
@@ -112,4 +142,4 @@ delete:
 	$(SAM) delete
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .deploy-check .aws-sam .pytest_cache .mypy_cache .ruff_cache .mutate

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coldstart, history, liveness, local_rtt, operations, report, scale
+from bench import coldstart, history, liveness, local_rtt, operations, poster, report, scale
 from bench.meter import Meter
 from bench.world import ROOT  # sets sys.path and the environment first
 
@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> report.Results:
     for n in sizes:
         log(f"fan-out to {n:,} subscribers (25 ms per post)")
         results.fanout.append(scale.fanout(meter, n))
+
+    log("lean poster vs boto3; fan-out 10,000 and 100,000 modelled; one slow connection")
+    results.poster = poster.measure(meter)
 
     for n in (1, 100):
         log(f"stored fan-out to {n} (store: 86400, 25 ms per post)")

@@ -96,6 +96,7 @@ def render(results: r.Results) -> str:
         "",
         r.fanout_breakdown(results.fanout),
         "",
+        *(_poster_part(results) if results.poster is not None else []),
         "## Channel storage (issue #5)",
         "",
         "`hotsock.channelStorageSet` (one key, a changed value), `hotsock.channelStorageGet`, "
@@ -163,3 +164,42 @@ def render(results: r.Results) -> str:
         parts.append(f"Not measured: {results.local_note}")
     parts.append("")
     return "\n".join(parts)
+
+
+def _poster_part(results: r.Results) -> list[str]:
+    from bench import poster
+
+    figures = results.poster
+    slow = figures.slow
+    parts = [
+        "### Large fan-out, modelled (issue #17)",
+        "",
+        "CPU per `post_to_connection` measured in this process against a local server that "
+        f"answers at once (median of 3 × 400 posts): boto3 {figures.post_ms['boto3']:.2f} ms, "
+        f"the lean poster (`adapters/apigw.py`) {figures.post_ms['lean']:.2f} ms. The "
+        "functions' own CPU from a 2,000 fan-out on moto with instant posts: publish "
+        f"{figures.cpu.publish_ms_per_recipient * 1000:.1f} µs per recipient (with the SDK's "
+        "parse of the Query pages, measured on a canned 1 MB page), lane "
+        f"{figures.cpu.lane_ms_per_recipient * 1000:.0f} µs per recipient (thread pool and the "
+        f"bench's counting fake). Model ({poster.__name__}): {poster.REQUEST_S * 1000:.0f} ms "
+        f"per AWS request, {poster.POST_LATENCY_S * 1000:.0f} ms per post, PublishFunction at "
+        f"{poster.PUBLISH_MB} MB; above {poster.PLAN_ABOVE:,} subscriptions it reads "
+        f"{poster.PLAN_ABOVE:,} and queues a plan, and FanoutFunction ({poster.FANOUT_MB} MB, "
+        'one vCPU) reads the channel and queues the lanes ("publish reads all": before '
+        f"that); lanes of {poster.LANE} in parallel at {poster.FANOUT_MB} MB (a lane's posts' "
+        'CPU is serial). "publish ms" runs until the last lane is queued. The SQS → Lambda '
+        "hops and cold starts are not included.",
+        "",
+        r.poster_section(figures),
+        "",
+    ]
+    if slow is not None:
+        parts += [
+            "One connection answering in 2 s in a 1,000 fan-out (measured, 4 lanes, median of 3 "
+            "alternating runs): the others' "
+            f"last post {slow.others_last_ms:,.0f} ms after the publish started, "
+            f"{slow.baseline_last_ms:,.0f} ms without the slow connection; the slow one "
+            f"{slow.slow_ms:,.0f} ms.",
+            "",
+        ]
+    return parts

@@ -40,6 +40,8 @@ class Results:
     findings: str = ""
     liveness: Any = None
     """bench/liveness.py `Figures` (heartbeat checks, keep-alive, sweep)."""
+    poster: Any = None
+    """bench/poster.py `Figures` (lean poster vs boto3, large fan-out model, slow connection)."""
 
 
 def _requests(usage: Usage) -> str:
@@ -341,8 +343,65 @@ def targets(results: Results) -> tuple[str, list[tuple[str, bool, str]]]:
         checks.append(
             ("enforcement machinery idle: ≤ $5 per month", idle <= 5.0, f"{money(idle, 2)}")
         )
+    if results.poster is not None:
+        checks += poster_checks(results.poster)
     rows = [[name, "met" if ok else "**missed**", value] for name, ok, value in checks]
     return table(["target", "status", "measured"], rows, "lcl"), checks
+
+
+def poster_checks(figures: Any) -> list[tuple[str, bool, str]]:
+    """Issue #17's large fan-out targets, from bench/poster.py's model (lean poster)."""
+    lean = {row.subscribers: row for row in figures.rows if row.poster == "lean"}
+    checks = []
+    if 10_000 in lean:
+        row = lean[10_000]
+        checks.append(
+            (
+                "fan-out 10,000: ≤ $1.03 per M delivered (modelled)",
+                row.per_million_delivered <= 1.03,
+                money(row.per_million_delivered, 4),
+            )
+        )
+        checks.append(
+            (
+                "fan-out 10,000: last post ≤ 1.0 s (10 ms per request, 25 ms per post)",
+                row.last_post_s <= 1.0,
+                f"{row.last_post_s:.2f} s",
+            )
+        )
+    if 100_000 in lean:
+        row = lean[100_000]
+        checks.append(
+            (
+                "fan-out 100,000: last post ≤ 3 s (same model)",
+                row.last_post_s <= 3.0,
+                f"{row.last_post_s:.2f} s (publish {row.publish_s:.2f} s)",
+            )
+        )
+    if figures.slow is not None:
+        slow = figures.slow
+        checks.append(
+            (
+                "one slow connection (2 s per post) in a 1,000 fan-out: ≤ 100 ms delay "
+                "to the others' last post",
+                slow.delay_ms <= 100,
+                f"{slow.delay_ms:.0f} ms (same message; measured)",
+            )
+        )
+    return checks
+
+
+def poster_section(figures: Any) -> str:
+    """The lean poster against boto3, and the large fan-out model (bench/poster.py)."""
+    rows = [
+        [f"{row.subscribers:,}", row.poster, f"{row.post_cpu_ms:.2f}", f"{row.lanes:,}",
+         f"{row.publish_s * 1000:,.0f}", f"{row.lane_s * 1000:,.0f}",
+         f"{row.last_post_s * 1000:,.0f}", money(row.per_million_delivered, 4)]
+        for row in figures.rows
+    ]  # fmt: skip
+    headers = ["subscribers", "poster", "CPU ms per post", "lanes", "publish ms", "lane ms",
+               "last post ms", "$ / M delivered"]  # fmt: skip
+    return table(headers, rows, "llrrrrrr")
 
 
 def history_section(results: Results) -> str:

@@ -58,11 +58,15 @@ OTHER_FUNCTIONS = {
     "FanoutFunction": "fanout",
     "ScheduledFunction": "scheduled",
     "StreamFunction": "stream",
+    "WebConsoleFunction": "web_console",
     "LivenessFunction": "liveness",
+    "HttpApiSecretKeysFunction": "http_api_secret_keys",
+    "InstallationInfoFunction": "installation_info",
 }
 
 # Functions that post frames through the management API (and so need ManageConnections).
-# ConnectFunction must not: API Gateway refuses posts before `$connect` has returned.
+# ConnectFunction must not: API Gateway refuses posts before `$connect` has returned;
+# ChannelStorageGetFunction answers with its body only.
 POSTING_FUNCTIONS = frozenset(
     {
         "DisconnectFunction",
@@ -70,7 +74,6 @@ POSTING_FUNCTIONS = frozenset(
         "SubscribeFunction",
         "UnsubscribeFunction",
         "ChannelStorageSetFunction",
-        "ChannelStorageGetFunction",
         "UmdUpdateFunction",
         "MessageReactionFunction",
         "ConnectedFunction",
@@ -102,18 +105,29 @@ PARAMETERS = frozenset(
         "LogLevelParameter",
         "LogRetentionDaysParameter",
         "MessageDataTableChannelEventGSIParameter",
+        "TracesInLogsSampleRateParameter",
     }
 )
+# SERVER-API §8 less what does not apply (AutoUpdateInstallation, LicensingUrl) and what another
+# feature adds (WebConsoleHttpUrl, with the web console), plus our own.
 OUTPUTS = frozenset(
     {
         "WebSocketsAwsWssUrl",
+        "WebSocketsCustomDomainWssUrl",
+        "WebSocketsCustomDomainRegionalDomainName",
+        "WebSocketsCustomDomainRegionalHostedZoneId",
         "PublishFunctionArn",
         "PublishHttpApiUrl",
         "HttpApiUrl",
+        "HttpApiSecretKey1ConsoleUrl",
+        "HttpApiSecretKey2ConsoleUrl",
         "PubSubBusArn",
         "PubSubTopicArn",
+        "InstallationVersion",
+        "MonitoringOverviewDashboardUrl",
         "TableName",
         "ScheduleGroupName",
+        "WebConsoleHttpUrl",
     }
 )
 
@@ -134,6 +148,9 @@ def prefix_of(route_key: str) -> str:
     """Logical-id prefix: `hotsock.channelStorageSet` -> `ChannelStorageSet`."""
     name = route_key.removeprefix("hotsock.").removeprefix("$")
     return name[0].upper() + name[1:]
+
+
+CONDITIONS = TEMPLATE["Conditions"]
 
 
 def folder_of(function_id: str) -> str:
@@ -310,6 +327,17 @@ def test_function_has_folder_event_log_group_and_fixed_name(function_id: str) ->
     ]
     assert len(log_groups) == 1, f"{function_id} needs exactly one LogGroup"
     assert log_groups[0]["RetentionInDays"] == {"Ref": "LogRetentionDaysParameter"}
+    own_group = next(
+        r for r in of_type("AWS::Logs::LogGroup").values() if r["Properties"] is log_groups[0]
+    )
+    condition = own_group["Condition"]
+    if function_id == "WebConsoleFunction":  # an optional function: both conditions
+        assert condition == "WebConsoleOwnLogs"
+        assert CONDITIONS["WebConsoleOwnLogs"] == {
+            "Fn::And": [{"Condition": "WebConsoleEnabled"}, {"Condition": "PerFunctionLogs"}]
+        }
+    else:
+        assert condition == "PerFunctionLogs", "only when logs are not consolidated"
     name = folder.replace("_", "-")
     assert properties["FunctionName"] == {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
     assert "Environment" not in properties, "settings live in Globals only"
@@ -371,6 +399,11 @@ def test_liveness_reads_delayed_timers_and_sweeps_every_interval() -> None:
     assert sweep["Type"] == "ScheduleV2"
     assert sweep["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     assert GLOBAL_ENV["SWEEP_INTERVAL_SECONDS"] == "60"
+
+
+def test_client_http_api_times_out_after_five_seconds() -> None:
+    # SERVER-API §4.1: "Timeout: 5 s (v1.3.0)"; the Globals' 10 s is for the WebSocket routes.
+    assert props("HttpApiFunction")["Timeout"] == 5
 
 
 def test_stream_sees_only_ttl_removals() -> None:
@@ -529,3 +562,62 @@ def test_sample_event_has_the_aws_shape(name: str) -> None:
 
     event = json.loads((ROOT / "events" / f"{name}.json").read_text(encoding="utf-8"))
     getattr(models, EVENT_MODELS[name]).model_validate(event)
+
+
+# --- operator surface (issue #18) -------------------------------------------------------------
+
+
+def test_logs_go_to_one_group_by_default_with_the_documented_levels() -> None:
+    parameters = TEMPLATE["Parameters"]
+    assert parameters["ConsolidateLogsParameter"]["Default"] == "enabled"
+    assert parameters["LogRetentionDaysParameter"]["Default"] == 90
+    assert parameters["LogLevelParameter"]["AllowedValues"] == ["DEBUG", "INFO", "WARN", "ERROR"]
+    assert parameters["LogLevelParameter"]["Default"] == "INFO"
+    assert parameters["SystemLogLevelParameter"]["AllowedValues"] == ["DEBUG", "INFO", "WARN"]
+    assert parameters["SystemLogLevelParameter"]["Default"] == "WARN"
+    logging = TEMPLATE["Globals"]["Function"]["LoggingConfig"]
+    assert logging["LogGroup"] == {
+        "Fn::If": ["ConsolidatedLogs", {"Ref": "LogGroup"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert logging["ApplicationLogLevel"] == {"Ref": "LogLevelParameter"}
+    assert logging["SystemLogLevel"] == {"Ref": "SystemLogLevelParameter"}
+    group = RESOURCES["LogGroup"]
+    assert group["Condition"] == "ConsolidatedLogs"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDaysParameter"}
+
+
+def test_trace_sampling_parameter_reaches_the_settings() -> None:
+    rate = TEMPLATE["Parameters"]["TracesInLogsSampleRateParameter"]
+    assert (rate["Default"], rate["MinValue"], rate["MaxValue"]) == (1, 0, 100)
+    assert GLOBAL_ENV["TRACES_IN_LOGS_SAMPLE_RATE"] == {"Ref": "TracesInLogsSampleRateParameter"}
+
+
+def test_websocket_endpoints_are_dual_stack() -> None:
+    assert props("Api")["IpAddressType"] == "dualstack"
+    (config,) = props("WebSocketsCustomDomain")["DomainNameConfigurations"]
+    assert config["IpAddressType"] == "dualstack"
+    assert RESOURCES["WebSocketsCustomDomain"]["Condition"] == "CustomDomainEnabled"
+    assert RESOURCES["WebSocketsCustomDomainMapping"]["Condition"] == "CustomDomainEnabled"
+
+
+def test_installation_version_is_the_package_version() -> None:
+    import tomllib
+
+    import opensock
+
+    mapped = TEMPLATE["Mappings"]["Installation"]["Opensock"]["Version"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert mapped == opensock.__version__ == pyproject["project"]["version"]
+    assert TEMPLATE["Outputs"]["InstallationVersion"]["Value"] == {
+        "Fn::FindInMap": ["Installation", "Opensock", "Version"]
+    }
+
+
+def test_generated_keys_live_where_the_functions_read_them() -> None:
+    keys = props("HttpApiSecretKeys")
+    assert keys["ServiceToken"] == {"Fn::GetAtt": ["HttpApiSecretKeysFunction", "Arn"]}
+    assert keys["ParameterPath"] == GLOBAL_ENV["API_KEYS_PARAMETER_PATH"]
+    for number, name in enumerate(keys["KeyNames"], start=1):
+        url = TEMPLATE["Outputs"][f"HttpApiSecret{name.title()}ConsoleUrl"]["Value"]["Fn::Sub"]
+        assert url.endswith(f"%252F{name}/description?region=${{AWS::Region}}&tab=Table")
+        assert name == f"key{number}"

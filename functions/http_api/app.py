@@ -13,4 +13,4 @@ if TYPE_CHECKING:
 
 @function_url
 def lambda_handler(event: dict[str, Any], app: App, request_id: str | None) -> Any:
-    return handle_http_api(event, app)
+    return handle_http_api(event, app, request_id)

@@ -15,6 +15,7 @@ Module scope keeps Playwright's event loop out of the other test files an xdist 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -53,18 +54,31 @@ def chromium_executable() -> str:
 
 
 class PageErrors:
-    """Uncaught page errors and console errors, of every page a test opened."""
+    """Uncaught page errors and console errors, of every page a test opened.
+
+    A test that makes the browser itself log an error on purpose (Chromium logs every refused
+    WebSocket handshake) names it with `expect_console_error(pattern)`; the matching messages
+    are kept in `expected` instead of failing the test."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.reported = 0
+        self.patterns: list[re.Pattern[str]] = []
+        self.expected: list[str] = []
+
+    def expect_console_error(self, pattern: str) -> None:
+        self.patterns.append(re.compile(pattern))
 
     def watch(self, page: Page, user: str) -> None:
         page.on("pageerror", lambda error: self.errors.append(f"{user}: uncaught {error}"))
         page.on("console", lambda message: self._console(user, message))
 
     def _console(self, user: str, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type != "error":
+            return
+        if any(pattern.search(message.text) for pattern in self.patterns):
+            self.expected.append(message.text)
+        else:
             self.errors.append(f"{user}: console error: {message.text} ({message.location})")
 
     def unreported(self) -> list[str]:

@@ -150,11 +150,12 @@ def test_missing_heartbeats_close_the_connection_and_peers_see_it_leave(
 
 def test_socket_gone_without_disconnect_leaves_no_ghost_member(stack: StackHandle) -> None:
     async def scenario() -> None:
-        # GIVEN Toby and Holly on a presence channel
+        # GIVEN Toby and Holly on a presence channel of their own (members of the other
+        # tests' channels leave asynchronously, after those tests end)
         holly, _, _ = await open_client(stack, uid="holly", channels=ROOM)
-        await subscribe(holly, "presence.office")
+        await subscribe(holly, "presence.annex")
         toby, toby_id, _ = await open_client(stack, uid="toby", channels=ROOM)
-        await subscribe(toby, "presence.office")
+        await subscribe(toby, "presence.annex")
         await holly.recv_event("hotsock.memberAdded", timeout=TIMEOUT)
         # WHEN API Gateway drops Toby's socket and never runs `$disconnect`
         assert drop(stack, toby_id) == 204

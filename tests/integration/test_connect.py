@@ -46,7 +46,7 @@ def test_accepted_connection_is_persisted_with_its_grants(
             {
                 "connectionId": CID,
                 "connectedAt": pytest.approx(connection.connected_at),
-                "requestId": "Xy3dQFGZoAMFa2w=",
+                "requestId": context.aws_request_id,
             },
         )
     ]

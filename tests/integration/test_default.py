@@ -52,6 +52,16 @@ def test_echo_when_granted(channel_stack: Stack) -> None:
     )
 
 
+def test_request_id_is_the_lambda_invocations(channel_stack: Stack) -> None:
+    # GIVEN a publish that emits messagePublished
+    room(channel_stack, {"chat": {"publish": True, "emitPubSubEvent": True}})
+    # WHEN DefaultFunction accepts it
+    send(channel_stack, "A", {"event": "chat", "channel": "room"})
+    # THEN requestId is the id of that Lambda invocation (S §5.7), not API Gateway's
+    event = pubsub(channel_stack).of_type("hotsock.messagePublished")[0]
+    assert event["metadata"]["requestId"] == FakeLambdaContext.aws_request_id
+
+
 def test_broadcast_without_subscription(channel_stack: Stack) -> None:
     room(channel_stack, {})
     open_connection(channel_stack, "X", {"room": {"messages": {"t": {"broadcast": True}}}})

@@ -7,7 +7,7 @@ from typing import Any
 
 from functions.http_api.app import lambda_handler
 from tests.support.calls import subscribe
-from tests.support.channels import gateway, open_connection
+from tests.support.channels import gateway, open_connection, pubsub
 from tests.support.env import PUBLISH_API_KEY
 from tests.support.events import load_event
 from tests.support.fakes import FakeLambdaContext
@@ -43,6 +43,24 @@ def test_publish_message_202(channel_stack: Stack) -> None:
     assert set(reply) == {"channel", "event", "id"}
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert gateway(channel_stack).frames["B"][-1]["id"] == reply["id"]
+
+
+def test_request_id_is_the_lambda_invocations(channel_stack: Stack) -> None:
+    # GIVEN a subscriber whose publishes emit messagePublished
+    grants = {
+        "c": {"subscribe": True, "messages": {"e": {"publish": True, "emitPubSubEvent": True}}}
+    }
+    conn = open_connection(channel_stack, "A", grants)
+    subscribe(conn, "c", channel_stack)
+    creds = {"connectionId": "A", "connectionSecret": conn.secret}
+    # WHEN HttpApiFunction accepts a publishMessage
+    status, _, _ = request(
+        channel_stack, "/connection/publishMessage", {"channel": "c", "event": "e"}, **creds
+    )
+    # THEN requestId is the id of that Lambda invocation (S §5.7), not the URL event's
+    assert status == 202
+    (event,) = pubsub(channel_stack).of_type("hotsock.messagePublished")
+    assert event["metadata"]["requestId"] == FakeLambdaContext.aws_request_id
 
 
 def test_error_table(channel_stack: Stack) -> None:

@@ -65,11 +65,134 @@ def test_eager_id_and_pubsub(channel_stack: Stack) -> None:
     assert "connectionId" not in event["metadata"]
 
 
+@pytest.mark.parametrize("transport", ["server.lambda", "server.http"])
+def test_request_id_is_the_lambda_invocations(channel_stack: Stack, transport: str) -> None:
+    # GIVEN a publish asking for messagePublished, invoked directly or through the URL
+    payload = {"channel": "c", "event": "e", "emitPubSubEvent": True}
+    # WHEN PublishFunction accepts it
+    invoke(channel_stack, payload) if transport == "server.lambda" else http(channel_stack, payload)
+    # THEN requestId is the id of that invocation (S §5.7) on both transports
+    (event,) = pubsub(channel_stack).of_type("hotsock.messagePublished")
+    assert event["metadata"]["trigger"] == transport
+    assert event["metadata"]["requestId"] == FakeLambdaContext.aws_request_id
+
+
 def test_deduplication_id(channel_stack: Stack) -> None:
     ids = subscribers(channel_stack, "c", 1)
     for _ in range(2):
         invoke(channel_stack, {"channel": "c", "event": "e", "deduplicationId": "d1"})
     assert gateway(channel_stack).events(ids[0]).count("e") == 1
+
+
+class FailingQueue:
+    """The FanoutQueue with SQS down until `fail` is cleared."""
+
+    def __init__(self) -> None:
+        self.fail = True
+        self.sent: list[Any] = []
+
+    def send(self, batches: Any) -> None:
+        if self.fail:
+            raise RuntimeError("sqs send failed")
+        self.sent.extend(batches)
+
+
+def test_a_failed_delivery_releases_the_deduplication_id(channel_stack: Stack) -> None:
+    # GIVEN a channel large enough to fan out through the queue, and SQS failing
+    queue = FailingQueue()
+    channel_stack.fanout_queue = queue  # type: ignore[assignment]
+    channel_stack.fanout._batch_size = 2
+    subscribers(channel_stack, "c", 3)
+    payload = {"channel": "c", "event": "e", "deduplicationId": "d-1"}
+    # WHEN the publish fails after its deduplication id was claimed (an internal failure
+    # raises, so the invoker retries: S §2.8)
+    with pytest.raises(RuntimeError):
+        invoke(channel_stack, payload)
+    # THEN the retry with the same id is delivered, not dropped as a duplicate
+    queue.fail = False
+    assert invoke(channel_stack, payload) == {"channel": "c", "event": "e"}
+    assert sorted(cid for batch in queue.sent for cid in batch.connection_ids) == [
+        "S000",
+        "S001",
+        "S002",
+    ]
+
+
+def storage_set(key: str, data: Any, **extra: Any) -> dict[str, Any]:
+    return {"channel": "c", "event": "hotsock.channelStorageSet", "key": key, "data": data, **extra}
+
+
+def stored(stack: Stack, key: str) -> Any:
+    entry = stack.storage_entries.get("c", key, stack.clock())
+    return None if entry is None else entry.data
+
+
+def test_storage_writes_honour_the_deduplication_id(channel_stack: Stack) -> None:
+    # GIVEN a server storage write with a deduplication id (S §2.5: "applies as for messages")
+    assert invoke(channel_stack, storage_set("k", 1, deduplicationId="s-1")) == {
+        "channel": "c",
+        "event": "hotsock.channelStorageSet",
+    }
+    # WHEN another write with the same id comes within the window
+    again = invoke(channel_stack, storage_set("k", 2, deduplicationId="s-1"))
+    # THEN it is acknowledged alike and dropped; other ids and no id are applied
+    assert again == {"channel": "c", "event": "hotsock.channelStorageSet"}
+    assert stored(channel_stack, "k") == 1
+    invoke(channel_stack, storage_set("k", 3, deduplicationId=""))
+    assert stored(channel_stack, "k") == 3
+    invoke(channel_stack, storage_set("k", 4, deduplicationId="s-2"))
+    assert stored(channel_stack, "k") == 4
+    # AND a message and a storage write share one deduplication window (one buffer in Hotsock)
+    invoke(channel_stack, storage_set("k", 5, deduplicationId="m-1"))
+    subscribers(channel_stack, "c", 1)
+    invoke(channel_stack, {"channel": "c", "event": "e", "deduplicationId": "m-1"})
+    assert "e" not in gateway(channel_stack).events("S000")
+
+
+def test_a_storage_deduplication_id_must_be_a_string(channel_stack: Stack) -> None:
+    reply = invoke(channel_stack, storage_set("k", 1, deduplicationId=7))
+    assert reply["error"]["code"] == "INVALID_MESSAGE"
+    assert stored(channel_stack, "k") is None
+
+
+def test_a_failed_storage_write_releases_its_deduplication_id(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the table refusing the first storage write
+    real = channel_stack.storage_entries.put
+    calls: list[int] = []
+
+    def put_once_failing(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("dynamodb down")
+        return real(*args)
+
+    monkeypatch.setattr(channel_stack.storage_entries, "put", put_once_failing)
+    payload = storage_set("k", 1, deduplicationId="s-1")
+    with pytest.raises(RuntimeError):
+        invoke(channel_stack, payload)
+    # WHEN the invoker retries with the same id
+    invoke(channel_stack, payload)
+    # THEN the write is applied
+    assert stored(channel_stack, "k") == 1
+
+
+def test_a_scheduled_storage_write_applies_its_deduplication_id_at_fire_time(
+    channel_stack: Stack,
+) -> None:
+    from functions.scheduled.app import lambda_handler as scheduled
+
+    # GIVEN two scheduled storage writes carrying the same deduplication id
+    at = {"scheduleExpression": "at(2030-01-01T10:00:00)"}
+    for value in (1, 2):
+        invoke(channel_stack, storage_set("k", value, deduplicationId="s-1", **at))
+    payloads = [payload for _, _, payload in channel_stack.scheduler.schedules]  # type: ignore[attr-defined]
+    # WHEN both fire
+    for payload in payloads:
+        scheduled(payload, FakeLambdaContext(), app=channel_stack.app)
+    # THEN the first is applied and the second dropped as its duplicate
+    assert stored(channel_stack, "k") == 1
 
 
 @pytest.mark.parametrize(

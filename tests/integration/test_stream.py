@@ -37,10 +37,10 @@ def test_ttl_removal_emits_the_expiry_event(stack: Stack, publisher: FakePublish
         "data": None,
         "dataPrevious": {"name": "Ada", "ready": True},
         "expired": True,
-        "expiresAt": event["data"]["expiresAt"],
+        "expiresAt": "2026-01-05T12:00:00Z",  # the (past) expiry of that value (S §5.6)
         "meta": {"uid": "u-123", "umd": None},
     }
-    assert event["data"]["expiresAt"].endswith("Z") and "expiresAt" in image
+    assert image["expiresAt"] == {"N": "1767614400"}  # 2026-01-05T12:00:00Z
     assert event["metadata"]["trigger"] == "client.websocket"
     assert event["metadata"]["connectionId"] == "Xy3dQe1EoAMCKpQ="
 

@@ -89,6 +89,24 @@ def test_already_subscribed(channel_stack: Stack) -> None:
     assert reply["error"]["code"] == "ALREADY_SUBSCRIBED"
 
 
+@pytest.mark.parametrize("channel", ["secret.1", "presence.secret"])
+def test_already_subscribed_comes_before_the_permission_check(
+    channel_stack: Stack, channel: str
+) -> None:
+    # GIVEN a connection that may not subscribe to the channel (and has no uid of its own),
+    # which joined it with a subscribe token granting it (and a uid)
+    open_connection(channel_stack, "A", {})
+    claims = {"connectionId": "A", "uid": "u-1", "channels": {channel: {"subscribe": True}}}
+    token = mint(claims, scope="subscribe", now=channel_stack.clock())
+    joined = {"event": "hotsock.subscribe", "channel": channel, "data": {"token": token}}
+    assert call(channel_stack, "A", joined) == {}
+    # WHEN it subscribes again without the token
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": channel})
+    # THEN §7.1 step 3 answers before step 4 (and step 6): ALREADY_SUBSCRIBED
+    assert reply["error"]["code"] == "ALREADY_SUBSCRIBED"
+    assert reply["channel"] == channel
+
+
 def test_subscribe_token_overrides_uid_umd_alias(channel_stack: Stack) -> None:
     open_connection(channel_stack, "A", {}, uid="u1")
     token = mint(
@@ -270,6 +288,35 @@ def test_a_transaction_conflict_is_retried(channel_stack: Stack, channel: str) -
     assert channel_stack.subscriptions.get(channel, "A") is not None
     assert channel_stack.channel_meta.subscriptions_count(channel) == 1
     assert gateway(channel_stack).frames["A"][0]["event"] == "hotsock.subscribed"
+
+
+@pytest.mark.parametrize(
+    ("channel", "adapter"), [("std", "subscriptions"), ("presence.p", "members")]
+)
+def test_endless_conflicts_back_off_then_answer_a_code_hotsock_js_handles(
+    channel_stack: Stack, channel: str, adapter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opensock.errors import ConflictError
+
+    # GIVEN every subscription transaction losing its race
+    sleeps: list[float] = []
+    channel_stack.sleep = sleeps.append
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+
+    def busy(*_: Any, **__: Any) -> None:
+        raise ConflictError("transaction conflicted")
+
+    monkeypatch.setattr(getattr(channel_stack, adapter), "join", busy)
+    # WHEN the connection subscribes
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": channel})
+    # THEN the retries backed off, within a bounded time (jittered, doubling up to a cap)
+    assert len(sleeps) == 11
+    assert all(0 <= pause <= 0.32 for pause in sleeps)
+    assert sum(sleeps) <= 2.3
+    # AND the answer is one of the four codes hotsock-js acts on (§9.3, §20.4), never CONFLICT
+    assert reply["error"]["code"] == "SUBSCRIBE_PERMISSION_DENIED"
+    assert reply["channel"] == channel
+    assert channel_stack.subscriptions.get(channel, "A") is None
 
 
 @pytest.mark.parametrize("channel", ["std", "presence.p"])

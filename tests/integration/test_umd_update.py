@@ -460,10 +460,13 @@ def test_endless_races_give_up_with_nothing_written(
     def busy(*_: Any) -> None:
         raise ConflictError("presence member changed")
 
+    sleeps: list[float] = []
+    jim_and_dwight.sleep = sleeps.append
     monkeypatch.setattr(jim_and_dwight.user_metadata_table, "apply", busy)
     token = umd_token(jim_and_dwight, uid="dwight", umd=1, channels={CHAT: {"umdUpdate": True}})
     reply = call(jim_and_dwight, "DWIGHT", token, CHAT)
-    assert reply["error"]["code"] == "CONFLICT"
+    assert reply["error"]["code"] == "INTERNAL_ERROR"  # never the project-local CONFLICT
+    assert len(sleeps) == 11  # the retries backed off
     assert member_frames(jim_and_dwight, "JIM") == []
 
 

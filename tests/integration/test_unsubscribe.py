@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from functions.unsubscribe.app import lambda_handler
 from opensock.jsoncodec import loads
 from tests.support.calls import subscribe
@@ -57,6 +59,32 @@ def test_presence_member_removed_only_after_last_subscription(channel_stack: Sta
         "member": {"uid": "ana", "umd": None},
         "members": [{"uid": "ben", "umd": None}],
     }
+
+
+def test_endless_conflicts_never_answer_an_unknown_code(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opensock.errors import ConflictError
+
+    # GIVEN a presence subscription whose leave transaction always loses its race
+    sleeps: list[float] = []
+    channel_stack.sleep = sleeps.append
+    conn = open_connection(channel_stack, "A", {"presence.p": {"subscribe": True}}, uid="a")
+    subscribe(conn, "presence.p", channel_stack)
+
+    def busy(*_: Any) -> bool:
+        raise ConflictError("presence member changed")
+
+    monkeypatch.setattr(channel_stack.members, "leave", busy)
+    # WHEN the connection unsubscribes
+    reply = call(channel_stack, "A", "presence.p")
+    # THEN the retries backed off, and the answer is the infrastructure-failure code the
+    # WebSocket edge already uses (NOT_SUBSCRIBED would tell hotsock-js a falsehood), never
+    # the project-local CONFLICT
+    assert len(sleeps) == 11
+    assert reply["error"]["code"] == "INTERNAL_ERROR"
+    assert reply["channel"] == "presence.p"
+    assert channel_stack.subscriptions.get("presence.p", "A") is not None
 
 
 def test_omit_from_sub_count_emits_no_channel_updated(channel_stack: Stack) -> None:

@@ -36,7 +36,9 @@ FIXTURE_TEMPLATE = Path(__file__).parent / "fixtures" / "template.yaml"
 
 def start(template: Path, **options: float) -> Iterator[StackHandle]:
     with running_in_thread(StackOptions(port=0, template=template, **options)) as stack:  # type: ignore[arg-type]
-        yield StackHandle(stack)
+        handle = StackHandle(stack)
+        yield handle
+        handle.close()
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,13 @@ class StackHandle:
         self.http_url = stack.http_url
         self.publish_key = stack.publish_key
         self.environment = dict(stack.environment)
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def close(self) -> None:
+        """Close the SDK clients (their pooled sockets would otherwise be left to the GC)."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     def mint_token(self, scope: str = "connect", ttl: int = 3600, **claims: Any) -> str:
         return self.stack.mint_token(claims, scope=scope, ttl=ttl)
@@ -175,12 +182,15 @@ class StackHandle:
         return self._client("apigatewaymanagementapi", f"{self.http_url}/{self.stack.stage}")
 
     def _client(self, service: str, endpoint: str) -> Any:
-        config = Config(retries={"max_attempts": 1}, read_timeout=30)
-        return boto3.client(
-            service,
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=config,
-        )
+        """One client per service and endpoint for the stack's life, closed with it."""
+        if (service, endpoint) not in self._clients:
+            config = Config(retries={"max_attempts": 1}, read_timeout=30)
+            self._clients[(service, endpoint)] = boto3.client(
+                service,
+                endpoint_url=endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+                config=config,
+            )
+        return self._clients[(service, endpoint)]

@@ -4,8 +4,8 @@
   the client gets an error (refused handshake, INTERNAL_ERROR frame), never a silent success.
 - Management API `GoneException` / 500 mid fan-out: the others still get the frame; the gone
   connection is pruned, the failed one is not; the publisher is not failed.
-- SNS / EventBridge failures: the client's operation succeeds; the failure is retried once,
-  then logged and counted (`PubSubFailed`).
+- SNS / EventBridge failures: the client's operation succeeds; the failed entries are retried
+  with backoff (4 sends in all), then logged and counted (`PubSubFailed`).
 - A schedule target firing twice.
 """
 
@@ -21,7 +21,7 @@ import botocore.endpoint
 import pytest
 from moto.core.models import botocore_stubber
 
-from opensock.adapters.pubsub import AwsEventPublisher
+from opensock.adapters.pubsub import ATTEMPTS, AwsEventPublisher
 from opensock.domain.envelopes import PubSubEvent
 from opensock.errors import ConnectionGoneError
 from tests.reliability.drive import handler, ws, ws_raw
@@ -259,7 +259,8 @@ class FailingEvents:
         self.calls += 1
         if self.mode == "raise":
             raise RuntimeError("eventbridge down")
-        return {"FailedEntryCount": len(Entries), "Entries": [{"ErrorCode": "X"} for _ in Entries]}
+        failed = [{"ErrorCode": "InternalFailure"} for _ in Entries]
+        return {"FailedEntryCount": len(Entries), "Entries": failed}
 
 
 @pytest.mark.parametrize("mode", ["raise", "partial"])
@@ -269,7 +270,11 @@ def test_pubsub_failures_never_fail_the_client(
     # GIVEN SNS and EventBridge both failing
     sns, events = FailingSns(mode), FailingEvents(mode)
     rel_stack.pubsub = AwsEventPublisher(
-        "arn:aws:sns:us-east-1:123456789012:t", "bus", sns_client=sns, events_client=events
+        "arn:aws:sns:us-east-1:123456789012:t",
+        "bus",
+        sns_client=sns,
+        events_client=events,
+        sleep=lambda _: None,
     )
     grants = {
         "room": {
@@ -285,8 +290,8 @@ def test_pubsub_failures_never_fail_the_client(
     # THEN the client's operation succeeded and the message was delivered
     assert frame is None
     assert rel_stack.gateway.events("P1Conn=")[-1] == "chat"  # type: ignore[attr-defined]
-    # AND each failure was retried once (partial failures) then logged and counted
-    assert (sns.calls, events.calls) == ((1, 1) if mode == "raise" else (2, 2))
+    # AND each failure was retried with backoff, then logged and counted
+    assert (sns.calls, events.calls) == (ATTEMPTS, ATTEMPTS)
     printed = logs.getvalue() + capsys.readouterr().out
     assert "PubSubFailed" in printed
     assert "pubsub" in printed
@@ -294,7 +299,7 @@ def test_pubsub_failures_never_fail_the_client(
 
 def test_pubsub_publisher_batches_of_ten(rel_stack: Stack) -> None:
     sns = FailingSns("partial")
-    publisher = AwsEventPublisher("arn:topic", "", sns_client=sns)
+    publisher = AwsEventPublisher("arn:topic", "", sns_client=sns, sleep=lambda _: None)
     from opensock.domain.envelopes import connection_event
     from opensock.domain.model import Connection
 
@@ -303,7 +308,7 @@ def test_pubsub_publisher_batches_of_ten(rel_stack: Stack) -> None:
         connection_event("hotsock.connected", connection) for _ in range(25)
     ]
     publisher.emit(events)
-    assert sns.calls == 3 * 2  # three batches, each retried once
+    assert sns.calls == 3 * ATTEMPTS  # three batches, each sent ATTEMPTS times
 
 
 # --- schedules -----------------------------------------------------------------------------

@@ -15,6 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opensock.app.client_frames import SILENT_EVENTS
+from opensock.edge.websocket import parse_ws_event
 from tests.reliability.drive import http, ws_raw
 from tests.reliability.kit import NOW, decode, snapshot
 from tests.reliability.strategies import events_for, frames, raw_bodies
@@ -87,15 +89,44 @@ class State:
         return before, self.last
 
 
+def expected_reply(route: str, event: dict[str, Any]) -> str:
+    """`reply`: the route must answer in its body; `silent`: it must not; `either`: a
+    fire-and-forget request (publish, storage set, umd update) answers only a refusal;
+    `posted`: a subscribe answers a refusal, or posts `hotsock.subscribed` instead."""
+    if route in ("unsubscribe", "channel_storage_get"):
+        return "reply"
+    if route == "subscribe":
+        return "posted"
+    if route != "default":
+        return "either"
+    body = parse_ws_event(event).body  # what the route sees (base64 decoded, JSON parsed)
+    name = body.get("event") if isinstance(body, dict) else None
+    if name in SILENT_EVENTS:
+        return "silent"
+    if not isinstance(name, str) or not name or name.startswith("hotsock."):
+        return "reply"  # a pong, or INVALID_MESSAGE / UNKNOWN_EVENT
+    return "either"  # a client publish
+
+
 def check_ws_answer(state: State, route: str, event: dict[str, Any]) -> None:
+    posted = len(state.stack.gateway.frames[CID])
+    expected = expected_reply(route, event)
     response = ws_raw(state.stack, route, event)
     before, after = state.advance()
     assert response["statusCode"] == 200
     frame = decode(response)
-    if frame is None:
+    if frame is None:  # no reply is right only where the spec says so
+        assert expected in ("silent", "either", "posted"), (expected, event.get("body"))
+        if expected == "posted":
+            new = state.stack.gateway.frames[CID][posted:]
+            assert [f["event"] for f in new[:1]] == ["hotsock.subscribed"], new
         return
+    assert expected != "silent", frame
     if frame["event"] != "hotsock.error":
-        assert frame["event"] in ANSWERS[route]
+        assert frame["event"] in ANSWERS[route], frame
+        if route == "default":  # a ping's answer is a pong, and only a ping gets one
+            assert isinstance(parse_ws_event(event).body, dict)
+            assert parse_ws_event(event).body["event"] == "hotsock.ping"
         return
     assert frame["error"]["code"] in WS_CODES, frame
     assert after == before
@@ -124,6 +155,40 @@ ROUTE_EVENTS = {
 }
 
 
+# Frames every run checks first: the derandomized examples rarely build a well-formed one
+# (a ping, say), and a route that stops answering those must fail here.
+SEEDS: dict[str, list[Any]] = {
+    "default": [
+        {"event": "hotsock.ping"},
+        {"event": "hotsock.pong"},
+        {"event": "hotsock.heartbeat"},
+        {"event": "chat", "channel": "room", "data": 1},
+        {"event": "chat", "channel": "nope"},
+        {"event": "hotsock.nope"},
+        {"event": ""},
+        [],
+    ],
+    "subscribe": [
+        {"event": "hotsock.subscribe", "channel": "presence.lobby"},
+        {"event": "hotsock.subscribe", "channel": "room"},
+        {"event": "hotsock.subscribe", "channel": "nope"},
+    ],
+    "unsubscribe": [
+        {"event": "hotsock.unsubscribe", "channel": "nope"},
+        {"event": "hotsock.unsubscribe", "channel": "room"},
+    ],
+    "channel_storage_set": [
+        {"event": "hotsock.channelStorageSet", "channel": "room", "key": "k", "data": 1},
+        {"event": "hotsock.channelStorageSet", "channel": "room", "key": "x", "data": 1},
+    ],
+    "channel_storage_get": [
+        {"event": "hotsock.channelStorageGet", "channel": "room", "key": "k"},
+        {"event": "hotsock.channelStorageGet", "channel": "room", "key": "x"},
+    ],
+    "umd_update": [{"event": "hotsock.umdUpdate", "channel": "room", "data": {"token": "t"}}],
+}
+
+
 @pytest.mark.parametrize("route", list(ANSWERS))
 def test_route_answers_every_frame(rel_stack: Stack, member: Any, route: str) -> None:
     state = State(rel_stack)
@@ -132,6 +197,8 @@ def test_route_answers_every_frame(rel_stack: Stack, member: Any, route: str) ->
         event = ws_event(route, connection_id=CID, raw_body=json.dumps(body))
         check_ws_answer(state, route, event)
 
+    for body in SEEDS[route]:
+        check(body)
     run_examples(route, frames(ROUTE_EVENTS[route]), check)
 
 
@@ -146,6 +213,9 @@ def test_default_answers_any_raw_text(rel_stack: Stack, member: Any) -> None:
             event["isBase64Encoded"] = True
         check_ws_answer(state, "default", event)
 
+    for raw in ('{"event":"hotsock.ping"}', '{"event":"hotsock.heartbeat"}', "{", ""):
+        check((raw, False))
+        check((raw, True))
     run_examples("raw", st.tuples(raw_bodies, st.booleans()), check)
 
 

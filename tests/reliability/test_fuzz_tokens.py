@@ -7,6 +7,7 @@ Allowed outcomes as in test_fuzz_parsing.py: accepted, or refused with a documen
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from opensock.domain.auth.claims import Claims, ClaimsError
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.domain.auth.wire import parse_token
 from opensock.domain.schedule import parse_at
-from opensock.edge.websocket import parse_ws_event
+from opensock.edge.websocket import INVALID_JSON, parse_ws_event
 from opensock.errors import InvalidTokenError
 from tests.reliability.fuzzing import assert_documented, run_fuzz
 from tests.reliability.kit import AUDIENCE, ISSUER, NOW, TokenKit, forge, verifier_slots
@@ -45,17 +46,39 @@ def test_schedule_expressions_never_crash() -> None:
     )
 
 
+def acceptable_json(text: str) -> tuple[bool, Any]:
+    """The oracle: JSON that Python can parse (within its nesting limit) into valid Unicode."""
+    try:
+        value = json.loads(text)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False, None
+    return True, value
+
+
 def test_any_websocket_event_body_parses() -> None:
-    # parse_ws_event runs before the route's error mapping: it must never raise
+    # parse_ws_event runs before the route's error mapping: it must never raise, and it must
+    # hand the route the frame's JSON value, or the INVALID_JSON marker exactly when the text
+    # is not acceptable JSON (the route then answers INVALID_MESSAGE)
     strategy = st.tuples(raw_bodies, st.booleans())
 
     def check(pair: tuple[str, bool]) -> None:
         raw, as_base64 = pair
-        event = ws_event("default", raw_body=raw)
+        event = ws_event("default", connection_id="Fz1=", raw_body=raw)
+        text = raw
         if as_base64:
-            event["body"] = base64.b64encode(raw.encode("utf-8", "surrogatepass")).decode()
+            encoded = raw.encode("utf-8", "surrogatepass")
+            event["body"] = base64.b64encode(encoded).decode()
             event["isBase64Encoded"] = True
-        parse_ws_event(event)
+            text = encoded.decode("utf-8", errors="replace")
+        request = parse_ws_event(event, "invocation-1")
+        assert (request.connection_id, request.request_id) == ("Fz1=", "invocation-1")
+        assert request.raw_body == text
+        ok, value = acceptable_json(text)
+        if not ok:
+            assert request.body is INVALID_JSON
+        else:  # compared as JSON text: NaN is not equal to itself
+            assert json.dumps(request.body) == json.dumps(value)
 
     fuzz("ws_event", strategy, check)
 

@@ -164,6 +164,9 @@ def test_multibyte_data_is_measured_in_bytes(rel_stack: Stack, member: Any) -> N
 
 
 # --- store ranges ----------------------------------------------------------------------------
+# Whether an accepted message is stored shows through `connection/listMessages`.
+
+
 @pytest.mark.parametrize(
     ("store", "status"),
     [
@@ -176,11 +179,21 @@ def test_multibyte_data_is_measured_in_bytes(rel_stack: Stack, member: Any) -> N
         (1.5, 400),
     ],
 )
-def test_message_store_range(rel_stack: Stack, store: Any, status: int) -> None:
-    got, reply = publish_http(rel_stack, {"event": "e", "channel": "c", "store": store})
+def test_message_store_range(rel_stack: Stack, member: Any, store: Any, status: int) -> None:
+    # GIVEN a subscriber of the channel
+    subscribe(member, "c", rel_stack)
+    # WHEN the server publishes with this `store`
+    body = {"event": "e", "channel": "c", "store": store, "eagerIdGeneration": True}
+    got, reply = publish_http(rel_stack, body)
+    # THEN a value out of range is refused; an accepted one is kept (listed) unless it is 0
     assert got == status
     if status == 400:
         assert reply["error"]["code"] in {"INVALID_STORE", "INVALID_MESSAGE"}
+        return
+    creds = {"connectionId": CID, "connectionSecret": member.secret}
+    listed, page, _ = http(rel_stack, "/connection/listMessages", {"channel": "c"}, query=creds)
+    assert listed == 200, page
+    assert (reply["id"] in [m["id"] for m in page["messages"]]) == (store != 0)
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,9 @@ def compressed_stack(**settings: str) -> Iterator[StackHandle]:
     environ = {**COMPRESSED, **settings}
     options = StackOptions(port=0, template=DEFAULT_TEMPLATE, rate_seconds=1.0, environ=environ)
     with running_in_thread(options) as stack:
-        yield StackHandle(stack)
+        handle = StackHandle(stack)
+        yield handle
+        handle.close()
 
 
 async def open_client(stack: StackHandle, **claims: Any) -> tuple[WsClient, str, str]:

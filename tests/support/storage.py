@@ -112,11 +112,14 @@ class RecordingObservers:
     def __init__(self, observers: int = 1) -> None:
         self.observers = observers
         self.frames: list[dict[str, Any]] = []
+        self.addressed: list[tuple[str, str]] = []
+        """The (channel, key) of every delivery, observed or not."""
         self.before_deliver: Callable[[], None] | None = None
         """Runs once, before the next frame lands: another writer can overtake it there."""
         self._lock = threading.Lock()
 
     def deliver_to_observers(self, channel: str, key: str, frame: dict[str, Any]) -> int:
+        self.addressed.append((channel, key))
         if not self.observers:
             return 0
         hook, self.before_deliver = self.before_deliver, None

@@ -1,11 +1,13 @@
 """`python -m tools.local`: run the local stack (`make dev`), mint a token, or invoke a handler.
 
     python -m tools.local [serve] [--port 8787] [--idle-timeout S] [--max-lifetime S]
+                          [--fresh] [--state-file tmp/local-state.json]
     python -m tools.local token --uid Jim --umd '{"name": "Jim"}' --claims '{"channels": {...}}'
     python -m tools.local invoke connect events/connect.json
 
 `PORT`, `LOCAL_IDLE_TIMEOUT`, `LOCAL_MAX_LIFETIME` and `LOCAL_RATE_SECONDS` set the defaults
-of the serve flags.
+of the serve flags. The table's items and pending schedules are kept across restarts in the
+state file; `--fresh` starts empty (the old file is kept as `<file>.previous`).
 Settings such as `SIGNING_KEY_1_ENCODED` or `PUBLISH_API_KEYS` in the shell override the local
 defaults under their deployed names.
 """
@@ -26,12 +28,21 @@ from tools.local.environment import SIGNING_DEFAULTS, handler_environment
 from tools.local.intrinsics import LocalWorld
 from tools.local.local_api import banner
 from tools.local.server import LocalStack, PortInUseError, StackOptions
+from tools.local.state_file import DEFAULT_STATE_FILE
 from tools.local.template import DEFAULT_TEMPLATE, load_local_template
 from tools.local.tokens import mint_token
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in pairs)
+
+
+def _state_file(args: argparse.Namespace) -> Path:
+    path: Path = args.state_file
+    if args.fresh and path.exists():
+        path.replace(path.with_name(path.name + ".previous"))
+        print(f"opensock: starting empty; the previous state is in {path.name}.previous")
+    return path
 
 
 def _options(args: argparse.Namespace) -> StackOptions:
@@ -43,6 +54,7 @@ def _options(args: argparse.Namespace) -> StackOptions:
         rate_seconds=args.rate_seconds or None,
         parameters=_parameters(args.param),
         environ=dict(os.environ),
+        state_file=_state_file(args),
     )
 
 
@@ -117,6 +129,13 @@ def _serve_flags(run: argparse.ArgumentParser) -> None:
             help=f"{text} (env {env}, default {default})",
         )
     run.add_argument("--param", action="append", default=[], help="template parameter Name=Value")
+    run.add_argument("--fresh", action="store_true", help="start empty, not from the state file")
+    run.add_argument(
+        "--state-file",
+        type=Path,
+        default=DEFAULT_STATE_FILE,
+        help="where table items and schedules are kept across restarts (default %(default)s)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:

@@ -189,6 +189,25 @@ class WebSocketGateway:
         except HandlerError:
             log.warning("$disconnect failed for %s", connection.context.connection_id)
 
+    async def disconnect_gone(self, connection_id: str, domain_name: str) -> None:
+        """`$disconnect` for a connection whose socket is gone without one (a restart)."""
+        context = events.WsContext(
+            connection_id=connection_id,
+            connected_at_ms=int(time.time() * 1000),
+            source_ip="127.0.0.1",
+            user_agent="",
+            domain_name=domain_name,
+            stage=self.api.stage,
+            api_id=self.api_id,
+        )
+        route = self.api.routes.get("$disconnect")
+        if route is not None:
+            event = events.ws_disconnect(context, *GOING_AWAY)
+            try:
+                await self.invoker.invoke(route.function, event)
+            except HandlerError:
+                log.warning("$disconnect failed for restored %s", connection_id)
+
     async def drop(self, connection_id: str) -> bool:
         """Close a socket the way API Gateway sometimes does: without running `$disconnect`."""
         connection = next(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.iam_calls import CURRENT_FUNCTION
 from tools.local import runtime_warnings
 from tools.local.naming import function_arn
 from tools.local.runtime_warnings import HANDLER_THREAD_PREFIX
@@ -114,6 +115,7 @@ class Invoker:
             spec.memory,
             spec.timeout,
         )
+        token = CURRENT_FUNCTION.set(recorded_name(spec))  # IAM recording (tools/iam_calls.py)
         try:
             return self.load(spec)(event, context)
         except Exception as exc:
@@ -121,6 +123,7 @@ class Invoker:
             log.exception("%s raised (Unhandled)", spec.logical_id)
             raise HandlerError(record.error) from exc
         finally:
+            CURRENT_FUNCTION.reset(token)
             duration_ms = (time.monotonic() - context.started) * 1000
             record.duration_ms = duration_ms
             if duration_ms > spec.timeout * 1000:
@@ -152,6 +155,12 @@ class Invoker:
         self._pool.shutdown(wait=True, cancel_futures=True)
         runtime_warnings.uninstall()
         reset_container_caches(self.code_roots())
+
+
+def recorded_name(spec: FunctionSpec) -> str | None:
+    """`functions/<dir>` of this repository's functions (not of a test fixture's template)."""
+    functions = Path(__file__).resolve().parents[2] / "functions"
+    return spec.code_dir.name if spec.code_dir.parent == functions else None
 
 
 def _import_handler(spec: FunctionSpec) -> Handler:

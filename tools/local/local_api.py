@@ -6,6 +6,11 @@
   start time, duration (`null` while still running), error payload), oldest first.
 - `POST /_local/connections/{id}/drop`: close a socket without running `$disconnect` (API
   Gateway's best-effort `$disconnect` missed); 204, or 404 when no such socket is open.
+- `GET /_local/console`: where the console served at `/` connects (`wsUrl`, `httpApiUrl`);
+  its answering at all tells the console it runs against the local stack.
+
+The console's token endpoints are in `token_api.py`, its inspection endpoints in
+`inspect_api.py`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ def routes(stack: LocalStack) -> list[web.RouteDef]:
         ]
         return web.Response(text=json.dumps(found, default=str), content_type="application/json")
 
+    async def console(request: web.Request) -> web.Response:
+        urls = {"wsUrl": stack.ws_url, "httpApiUrl": stack.http_url}
+        return web.json_response({"local": True, **urls})
+
     async def drop(request: web.Request) -> web.Response:
         gateway = stack.gateway
         connection_id = unquote(request.match_info["connection_id"])
@@ -54,6 +63,7 @@ def routes(stack: LocalStack) -> list[web.RouteDef]:
         return web.Response(status=204 if dropped else 404)
 
     return [
+        web.get("/_local/console", console),
         web.post("/_local/connections/{connection_id}/drop", drop),
         web.get("/_local/health", health),
         web.get("/_local/events", events),
@@ -66,6 +76,8 @@ def banner(stack: LocalStack) -> str:
     urls = {mount.function: mount.path_prefix for mount in stack.function_urls.mounts}
     lines = [
         f"Opensock local stack ready on {stack.http_url} (from {stack.options.template.name})",
+        f"  Web console       {stack.http_url}/",
+        f"  Chat demo         {stack.http_url}/examples/chat/",
         f"  WebSocket API     {stack.ws_url}?token=<JWT>",
         f"  Management API    {stack.http_url}/{stack.stage}/@connections/{{id}}",
         f"  Lambda Invoke API {stack.http_url}  (FunctionName = logical id, e.g. PublishFunction)",

@@ -19,7 +19,15 @@ from typing import Any
 import boto3
 from aiohttp import web
 
-from tools.local import local_api, resources, static_files
+from tools.local import (
+    chat_demo,
+    inspect_api,
+    local_api,
+    resources,
+    state_file,
+    static_files,
+    token_api,
+)
 from tools.local.aws import MotoWorld, process_environment
 from tools.local.connections import ConnectionRegistry, Limits
 from tools.local.environment import function_aliases, handler_environment
@@ -49,6 +57,8 @@ class StackOptions:
     parameters: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
     """The developer's shell: overrides of settings such as `SIGNING_KEY_1_ENCODED`."""
+    state_file: Path | None = None
+    """Where the table's items and pending schedules are kept across restarts (None: nowhere)."""
 
 
 class PortInUseError(Exception):
@@ -87,6 +97,7 @@ class LocalStack:
     def __init__(self, options: StackOptions) -> None:
         self.options = options
         self.ready = False
+        self.ready_once = False
         self.environment: dict[str, str] = {}
         self.stage = "v1"
         self.port = options.port
@@ -95,6 +106,7 @@ class LocalStack:
         self._runner: web.AppRunner | None = None
         self._warming: asyncio.Future[None] | None = None
         self.gateway: WebSocketGateway | None = None
+        self.keeper: state_file.StateKeeper | None = None
 
     @property
     def http_url(self) -> str:
@@ -125,6 +137,7 @@ class LocalStack:
             app, handle_signals=False, access_log=None, shutdown_timeout=5.0
         )
         await self._runner.setup()
+        restored = await self._restore_state()
         await web.SockSite(self._runner, sock).start()
         self._tasks = start_sources(
             self.template,
@@ -133,7 +146,30 @@ class LocalStack:
             self.lambda_api.dispatch,
             self.options.rate_seconds,
         )
-        self.ready = True
+        if self.gateway is not None:
+            for connection_id in restored:
+                await self.gateway.disconnect_gone(connection_id, f"127.0.0.1:{self.port}")
+        if self.keeper is not None:
+            self.moto.add_listener(self.keeper.on_aws_call)
+            self._tasks.append(asyncio.create_task(self._keep_state(self.keeper)))
+        self.ready = self.ready_once = True
+
+    async def _restore_state(self) -> list[str]:
+        """The saved state, written into moto before anything is served (see state_file)."""
+        path = self.options.state_file
+        if path is None:
+            return []
+        self.keeper = state_file.StateKeeper(path, self.template)
+        saved = await asyncio.to_thread(state_file.read, path)
+        if saved is None:
+            return []
+        return await asyncio.to_thread(state_file.restore_or_set_aside, self.template, saved, path)
+
+    async def _keep_state(self, keeper: state_file.StateKeeper) -> None:
+        while True:
+            await asyncio.sleep(state_file.SAVE_SECONDS)
+            if keeper.dirty:
+                await asyncio.to_thread(keeper.save)
 
     async def _build(self) -> web.Application:
         world = LocalWorld(port=self.port)
@@ -183,6 +219,9 @@ class LocalStack:
             app.add_routes(ManagementApi(registry, limits).routes(api.stage))
         app.add_routes(self.lambda_api.routes())
         app.add_routes(local_api.routes(self))
+        app.add_routes(token_api.routes(self))
+        app.add_routes(inspect_api.routes(self))
+        app.add_routes(chat_demo.routes(self))
         app.add_routes(static_files.routes())
         urls = FunctionUrls(function_urls(self.template), self.invoker, self.template.world.region)
         app.router.add_route("*", "/{tail:.*}", urls.handle)
@@ -201,4 +240,6 @@ class LocalStack:
         if self._runner is not None:
             await self.lambda_api.drain()
             await self._runner.cleanup()
+        if self.keeper is not None and self.ready_once:
+            await asyncio.to_thread(self.keeper.save)
         await asyncio.to_thread(self._exit.close)

@@ -39,6 +39,13 @@ class MemorySubscribers:
         self.queries += 1
         return [sub.connection_id for sub in self.subscribers.get(channel, [])]
 
+    def first_recipients(
+        self, channel: str, limit: int, stored_id: str | None = None
+    ) -> tuple[list[str], bool]:
+        self.queries += 1
+        ids = [sub.connection_id for sub in self.subscribers.get(channel, [])]
+        return ids[:limit], len(ids) > limit
+
     def list_subscribers(self, channel: str) -> Iterator[Subscription]:
         self.queries += 1
         return iter(self.subscribers.get(channel, []))
@@ -49,9 +56,13 @@ class RecordingQueue:
 
     def __init__(self) -> None:
         self.batches: list[Any] = []
+        self.plans: list[Any] = []
 
     def send(self, batches: Iterable[Any]) -> None:
         self.batches.extend(batches)
+
+    def plan(self, job: Any) -> None:
+        self.plans.append(job)
 
 
 def subscription(channel: str, connection_id: str, **grants: Any) -> Subscription:

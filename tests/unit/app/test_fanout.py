@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from opensock.app.fanout import Fanout
 from opensock.domain.fanout_jobs import Audience, FanoutJob
 from tests.support.fakes import FakeConnections
@@ -50,3 +52,23 @@ def test_observer_audience_reaches_only_subscribers_that_observe_the_key() -> No
     fanout = Fanout(gateway, subs, None)  # type: ignore[arg-type]
     assert fanout.deliver(FanoutJob("c", FRAME, audience=Audience.observers("k"))).posted == 1
     assert list(gateway.frames) == ["A"]
+
+
+def test_a_channel_above_the_plan_size_is_read_and_laned_by_fanout_function() -> None:
+    # GIVEN a channel larger than the publishing function reads itself
+    subs = MemorySubscribers({"c": [subscription("c", f"C{n}") for n in range(9)]})
+    gateway, queue = FakeConnections(), RecordingQueue()
+    fanout = Fanout(gateway, subs, queue, batch_size=3, plan_above=5)  # type: ignore[arg-type]
+    written: list[str] = []
+    # WHEN it is published to (with a stored message written alongside)
+    job = FanoutJob("c", FRAME, exclude_connection_id="C0")
+    report = fanout.deliver(job, alongside=lambda: written.append("stored"))
+    # THEN only the plan is queued, after the write, and nothing is posted yet
+    assert queue.plans == [job] and queue.batches == [] and gateway.frames == {}
+    assert written == ["stored"] and report.batches == 1
+    # WHEN FanoutFunction takes the plan record
+    body = json.dumps({"plan": job.to_json()})
+    fanout.deliver_records({"Records": [{"body": body}]})
+    # THEN it queues lanes covering every recipient but the excluded sender, once
+    ids = [cid for batch in queue.batches for cid in batch.connection_ids]
+    assert sorted(ids) == sorted(f"C{n}" for n in range(1, 9)) and len(queue.batches) == 3

@@ -58,6 +58,8 @@ def test_create_notifies_observers_and_emits_event(rig: Rig) -> None:
     outcome = rig.write({"maxPlayers": 4}, store=3600)
     # THEN
     assert outcome.changed and outcome.previous is None and outcome.notified == 1
+    assert outcome.current is not None and outcome.current.version == 1
+    assert rig.observers.addressed == [("game.lobby", "settings")]
     assert rig.observers.frames == [
         {
             "event": "hotsock.channelStorageUpdated",
@@ -88,6 +90,23 @@ def test_create_notifies_observers_and_emits_event(rig: Rig) -> None:
         "expiresAt": "2026-01-05T11:00:00Z",
         "meta": {"uid": "host", "umd": {"name": "Host"}},
     }
+
+
+def test_the_stored_entry_carries_everything_the_write_said(rig: Rig) -> None:
+    # WHEN a value is created, then replaced
+    rig.write({"maxPlayers": 4}, store=3600, emit=True)
+    created = rig.repo.get("game.lobby", "settings", rig.clock())
+    rig.clock.advance(5)
+    rig.write({"maxPlayers": 6}, emit=False)
+    replaced = rig.repo.get("game.lobby", "settings", rig.clock())
+    # THEN each stored entry holds its write's flag (the TTL expiry event depends on it, S §5.6),
+    # origin (the expiry event's metadata), writer, version, time and revision
+    assert created is not None and replaced is not None
+    assert (created.emit, created.origin, created.writer) == (True, ORIGIN, HOST)
+    assert (created.version, created.updated_at, created.revision) == (1, rig.clock() - 5, "rev1")
+    assert created.expires_at == rig.clock() - 5 + 3600
+    assert (replaced.emit, replaced.version, replaced.updated_at) == (False, 2, rig.clock())
+    assert replaced.expires_at is None
 
 
 def test_same_value_is_a_no_op(rig: Rig) -> None:
@@ -174,12 +193,21 @@ def test_overtaken_writer_resends_the_current_value(rig: Rig) -> None:
     # THEN every change was announced, and the last frame holds the final value
     assert rig.observers.data() == ["b", "a", "b"]
     assert rig.observers.frames[-1]["meta"] == {"uid": "B", "umd": None}
+    assert set(rig.observers.addressed) == {("game.lobby", "settings")}
 
 
 def test_overtaken_by_a_clear_resends_null(rig: Rig) -> None:
     rig.observers.before_deliver = lambda: rig.write(None, writer=Member("B"))
     rig.write("a", writer=Member("A"))
     assert rig.observers.data() == [None, "a", None]
+    assert rig.observers.frames[-1] == {
+        "event": "hotsock.channelStorageUpdated",
+        "channel": "game.lobby",
+        "key": "settings",
+        "data": None,
+        "meta": {"uid": None, "umd": None},
+    }
+    assert set(rig.observers.addressed) == {("game.lobby", "settings")}
     assert rig.repo.get("game.lobby", "settings", rig.clock()) is None
 
 

@@ -71,6 +71,8 @@ class Settings(BaseModel):
     sweep_interval_seconds: int = Field(default=60, ge=1)
     sweep_slots: int = Field(default=4, ge=1, le=64)
     presence_leave_grace_seconds: int = Field(default=0, ge=0, le=900)
+    traces_in_logs_sample_rate: float = Field(default=0.0, ge=0.0, le=100.0)
+    """Percent of new traces whose spans are logged (`opensock.tracing`); 0 = none."""
     aws_region: str = "us-east-1"
 
     message_channel_event_index: bool = False
@@ -135,6 +137,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         ("SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds"),
         ("SWEEP_SLOTS", "sweep_slots"),
         ("PRESENCE_LEAVE_GRACE_SECONDS", "presence_leave_grace_seconds"),
+        ("TRACES_IN_LOGS_SAMPLE_RATE", "traces_in_logs_sample_rate"),
     ):
         if text(env_name):
             raw[field] = text(env_name)

@@ -291,8 +291,10 @@ class ConnectionGoneError(AppError):
 
 
 class ConflictError(AppError):
-    """A conditional write lost a race; callers retry or map it to a domain error."""
+    """A conditional write lost a race; callers retry it (`app/retry.py`) or map it to a domain
+    error. Past the last retry it is an infrastructure failure: its code is INTERNAL_ERROR,
+    so no client ever sees a code outside the spec's tables (docs/decisions.md)."""
 
-    code = "CONFLICT"
-    status = 409
-    default_message = "conflict"
+    code = "INTERNAL_ERROR"
+    status = 500
+    default_message = "too many concurrent changes; try again"

@@ -12,6 +12,8 @@ set another thread has just emptied. In Lambda, one invocation per container, th
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -19,8 +21,16 @@ from typing import ParamSpec, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger(service="opensock")
-metrics = Metrics(namespace="Opensock", service="opensock")
+# Powertools' own variables, with our defaults where they are unset (tests, tools). Deployed,
+# the service is the stack name: the metrics' `service` dimension tells installations apart.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "opensock"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Opensock"
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+# The SDK's own loggers log request and response bodies at DEBUG (API keys, frames): whatever
+# the application level, they stay at WARNING, so DEBUG never prints a secret (S §6).
+for _sdk in ("boto3", "botocore", "urllib3"):
+    logging.getLogger(_sdk).setLevel(logging.WARNING)
 _metrics_lock = threading.Lock()
 
 __all__ = ["MetricUnit", "count", "flush_metrics", "logger", "metrics", "with_metrics"]

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from opensock.domain.envelopes import PubSubEvent
-from opensock.domain.fanout_jobs import FanoutBatch
+from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.pending_schedules import PendingSchedule
 from opensock.domain.prefetch import ClientReads
@@ -81,6 +81,10 @@ class FanoutQueue(Protocol):
 
     def send(self, batches: Sequence[FanoutBatch]) -> None: ...
 
+    def plan(self, job: FanoutJob) -> None:
+        """Queue the whole fan-out of a large channel: FanoutFunction reads it and queues
+        its lanes."""
+
 
 class Timers(Protocol):
     """Delayed messages that come back to LivenessFunction when due (an SQS delay queue)."""
@@ -99,6 +103,16 @@ class ApiKeys(Protocol):
 
     def check(self, authorization: str | None) -> None:
         """UnauthorizedError unless the header carries a known key."""
+
+
+class ApiKeyStore(Protocol):
+    """Where the installation's generated API keys are kept (Parameter Store)."""
+
+    def create(self, name: str, value: str) -> bool:
+        """Store a new secret `name`; False (and nothing changed) when it already exists."""
+
+    def delete(self, names: Sequence[str]) -> None:
+        """Remove these secrets; a missing one is not an error."""
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -137,6 +151,11 @@ class SubscriptionRepository(Protocol):
     def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
         """Connection ids of the live subscriptions. With `stored_id` (a stored message), those
         still resuming up to that id or later are left out: their resume delivers it."""
+
+    def first_recipients(
+        self, channel: str, limit: int, stored_id: str | None = None
+    ) -> tuple[list[str], bool]:
+        """`recipient_ids` of at most `limit` subscriptions (one read), and whether more follow."""
 
 
 class MemberRepository(Protocol):

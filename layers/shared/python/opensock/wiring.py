@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from opensock.adapters.apigw import ApiGatewayConnections
+from opensock.adapters.call_spans import instrument_aws_calls
 from opensock.adapters.dynamodb.channel_meta_table import ChannelMetaTable
 from opensock.adapters.dynamodb.client_reads import ClientReader
 from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTokenTable
@@ -32,13 +33,14 @@ from opensock.adapters.pubsub import AwsEventPublisher
 from opensock.adapters.scheduler import EventBridgeScheduler
 from opensock.adapters.sqs import SqsFanoutQueue
 from opensock.adapters.sqs_timers import SqsTimers
-from opensock.adapters.ssm_api_keys import ApiKeys
+from opensock.adapters.ssm_api_keys import ApiKeys, SsmApiKeyStore
 from opensock.app.channels import Channels
 from opensock.app.cleanup import ConnectionCleanup
 from opensock.app.client_frames import ClientFrames
 from opensock.app.connections import Connections
 from opensock.app.fanout import Fanout
 from opensock.app.history import History
+from opensock.app.installation import Installation
 from opensock.app.liveness import Liveness, LivenessSettings
 from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
@@ -55,6 +57,7 @@ from opensock.config import Settings, get_settings
 from opensock.domain.auth.tokens import TokenVerifier, UsedTokenRegistry
 from opensock.ports import ApiKeys as ApiKeysPort
 from opensock.ports import (
+    ApiKeyStore,
     ChannelMetaRepository,
     ConnectionGateway,
     ConnectionRepository,
@@ -96,6 +99,7 @@ class Adapters:
     scheduler: Scheduler
     invoker: Invoker
     api_keys: ApiKeysPort
+    api_key_store: ApiKeyStore
     fanout_queue: FanoutQueue | None
     stream: StreamDecoder
     schedule_index: ScheduleIndex
@@ -105,6 +109,7 @@ class Adapters:
 
 def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides: Any) -> Adapters:
     """The AWS adapters for `settings`; `overrides` replaces any of them by name."""
+    instrument_aws_calls()
     table = settings.table_name
     members = MemberTable(table)
     adapters = Adapters(
@@ -129,6 +134,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         ),
         invoker=LambdaInvoker(),
         api_keys=ApiKeys(settings.publish_api_keys, settings.api_keys_parameter_path),
+        api_key_store=SsmApiKeyStore(),
         fanout_queue=SqsFanoutQueue(settings.fanout_queue_url)
         if settings.fanout_queue_url
         else None,
@@ -159,17 +165,12 @@ class App:
     history: History
     reactions: Reactions
     api_keys: ApiKeysPort
+    installation: Installation
 
 
 def build_verifier(adapters: Adapters) -> TokenVerifier:
-    settings = adapters.settings
-    return TokenVerifier(
-        settings.signing_keys,
-        audience=settings.token_audience,
-        issuer=settings.token_issuer,
-        clock=adapters.clock,
-        leeway=settings.token_leeway_seconds,
-        used_tokens=adapters.used_tokens,
+    return TokenVerifier.from_settings(
+        adapters.settings, clock=adapters.clock, used_tokens=adapters.used_tokens
     )
 
 
@@ -188,6 +189,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         a.clock,
         a.timers,
         leave_grace_seconds=settings.presence_leave_grace_seconds,
+        sleep=a.sleep,
     )
     cleanup = ConnectionCleanup(a.connections, a.subscriptions, a.gateway, membership, a.clock)
     liveness = Liveness(
@@ -218,6 +220,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     storage = ChannelStorage(
         a.storage_entries,
         writer,
+        a.dedup,
         a.subscriptions,
         a.client_reader,
         schedules,
@@ -290,6 +293,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
             verifier,
             membership,
             a.clock,
+            sleep=a.sleep,
         ),
         channels=Channels(a.channel_meta, a.members, a.subscriptions),
         client_frames=ClientFrames(publishing),
@@ -305,6 +309,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         api_keys=a.api_keys,
         history=history,
         reactions=reactions,
+        installation=Installation(a.api_key_store),
     )
 
 

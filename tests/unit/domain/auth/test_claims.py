@@ -151,6 +151,7 @@ def test_storage_store_zero_or_out_of_range_is_refused(store: int) -> None:
         {"a.*": {"autoSubscribe": True}},
         {"#regex:^a$": {"autoSubscribe": False}},
         {"a": {"alias": "x"}, "b": {"alias": "x"}},  # two keys, one alias
+        {"a": {}, "b": {"alias": "x"}, "c": {"alias": "x"}},  # ... after a key without one
         {"a": {"alias": "b"}, "b": {}},  # alias equals a channel key
         {"a": {"alias": "a"}},  # alias equals its own key
         {"a": {"alias": "has space"}},

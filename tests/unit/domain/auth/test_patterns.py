@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+import re2
 
-from opensock.domain.auth.patterns import KeyKind, PatternError, key_kind, key_matches, validate_key
+from opensock.domain.auth.patterns import (
+    KeyKind,
+    PatternError,
+    _options,
+    key_kind,
+    key_matches,
+    validate_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +91,13 @@ def test_catastrophic_pattern_is_linear_time() -> None:
     # THEN RE2 answers at once
     assert not key_matches("*a*a*a*a*a*a*a*a*a*a*a*a*b", name)
     assert not key_matches("#regex:^(a+)+$b", name)
+
+
+def test_an_invalid_regex_writes_no_re2_diagnostics(capfd: pytest.CaptureFixture[str]) -> None:
+    # RE2 logs a parse error to stderr by default; the pattern comes from a token, and a
+    # refused token must leave no trace of its content in the logs
+    with pytest.raises(re2.error):
+        re2.compile("(", options=_options())
+    with pytest.raises(PatternError):
+        validate_key("#regex:(unclosed")
+    assert capfd.readouterr().err == ""

@@ -73,7 +73,7 @@ def test_rsa_public_pem_as_hmac_secret_is_a_configuration_error(
         load_verification_key(slot("HS256", key_pairs["RS256"].material))
 
 
-@pytest.mark.parametrize("encoded", ["not base64 !", "QUJD=X"])
+@pytest.mark.parametrize("encoded", ["not base64 !", "QUJD=X", "QUJD$RA==", "QU.JDRA=="])
 def test_invalid_base64_is_a_configuration_error(encoded: str) -> None:
     with pytest.raises(SigningKeyError, match="not valid base64"):
         decode_key_material(encoded)
@@ -85,6 +85,11 @@ def test_invalid_base64_is_a_configuration_error(encoded: str) -> None:
 )
 def test_key_material_tolerates_wrapping_and_missing_padding(encoded: str) -> None:
     assert decode_key_material(encoded) == b"secret-key"
+
+
+@pytest.mark.parametrize(("encoded", "key"), [("c2VjcmV0LWtleXk", b"secret-keyy"), ("QQ", b"A")])
+def test_exactly_the_missing_padding_is_added(encoded: str, key: bytes) -> None:
+    assert decode_key_material(encoded) == key
 
 
 def test_url_safe_base64_is_accepted() -> None:

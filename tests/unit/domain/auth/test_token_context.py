@@ -230,12 +230,24 @@ def test_from_settings_uses_keys_audience_issuer_and_leeway(
             "TOKEN_LEEWAY_SECONDS": "3",
         }
     )
-    verifier = TokenVerifier.from_settings(settings, clock=clock)
-    token = hs256.sign(claims(aud="aud-1", iss="iss-1", exp=NOW - 2), headers={"kid": "k1"})
+    used = MemoryUsedTokens()
+    verifier = TokenVerifier.from_settings(settings, clock=clock, used_tokens=used)
+    kid = {"kid": "k1"}
+    # the leeway, and the clock given (nbf is still in the future by the system clock)
+    token = hs256.sign(claims(aud="aud-1", iss="iss-1", exp=NOW - 2, nbf=NOW - 10), headers=kid)
     assert isinstance(verifier.verify(token, scope="connect"), Claims)
-    assert defect(verifier, hs256.sign(claims(aud="aud-1", iss="x"), headers={"kid": "k1"})) == (
+    # the audience and the issuer
+    assert defect(verifier, hs256.sign(claims(aud="x", iss="iss-1"), headers=kid)) == (
+        "audience mismatch"
+    )
+    assert defect(verifier, hs256.sign(claims(aud="aud-1", iss="x"), headers=kid)) == (
         "issuer mismatch"
     )
+    # the used-token registry
+    single = hs256.sign(claims(aud="aud-1", iss="iss-1", singleUse=True, jti="j-9"), headers=kid)
+    verifier.consume(verifier.verify(single, scope="connect"))
+    with pytest.raises(InvalidTokenError, match="token already used"):
+        verifier.consume(verifier.verify(single, scope="connect"))
 
 
 def test_reasons_never_contain_the_token(hs256: KeyPair, verifier: TokenVerifier) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from opensock.config import SigningKeySettings
 from opensock.domain.auth.tokens import TokenVerifier
+from opensock.domain.auth.wire import MAX_TOKEN_LENGTH, parse_token
+from opensock.errors import InvalidTokenError
 from tests.unit.domain.auth.helpers import (
     ALGORITHMS,
     NOW,
@@ -254,6 +259,12 @@ def test_nbf_now_is_accepted(hs256: KeyPair, verifier: TokenVerifier) -> None:
     assert verifier.verify(hs256.sign(claims(nbf=NOW)), scope="connect").not_before == NOW
 
 
+def test_leeway_extends_nbf_when_configured(hs256: KeyPair, make_verifier: Build) -> None:
+    verifier = make_verifier(hs256.slot(), leeway=5)
+    assert verifier.verify(hs256.sign(claims(nbf=NOW + 5)), scope="connect")
+    assert defect(verifier, hs256.sign(claims(nbf=NOW + 6))) == "token not yet valid"
+
+
 def test_nbf_as_string_is_refused(hs256: KeyPair, verifier: TokenVerifier) -> None:
     assert defect(verifier, hs256.sign(claims(nbf="0"))) == "invalid nbf claim"
 
@@ -292,3 +303,33 @@ def test_wrong_issuer_is_refused(iss: str | None, hs256: KeyPair, make_verifier:
 def test_matching_issuer_is_accepted(hs256: KeyPair, make_verifier: Build) -> None:
     verifier = make_verifier(hs256.slot(), issuer="acme")
     assert verifier.verify(hs256.sign(claims(iss="acme")), scope="connect").issuer == "acme"
+
+
+# --- the compact form ---------------------------------------------------------------------------
+@pytest.mark.parametrize("token", [None, 123, b"a.b.c", ["a", "b", "c"]])
+def test_a_token_that_is_not_text_is_malformed(token: Any) -> None:
+    with pytest.raises(InvalidTokenError, match="malformed token"):
+        parse_token(token)
+
+
+def test_a_token_of_the_maximum_length_is_read_one_longer_is_not() -> None:
+    header, payload = b64url_json({"alg": "HS256"}), b64url_json({"scope": "connect"})
+    token = f"{header}.{payload}." + "s" * (MAX_TOKEN_LENGTH - len(header) - len(payload) - 2)
+    assert len(token) == MAX_TOKEN_LENGTH
+    assert parse_token(token) == ({"alg": "HS256"}, {"scope": "connect"})
+    with pytest.raises(InvalidTokenError, match="malformed token"):
+        parse_token(token + "s")
+
+
+def test_a_weak_key_verifies_without_a_warning(make_verifier: Build) -> None:
+    secret = b"short"
+    encoded = base64.b64encode(secret).decode()
+    verifier = make_verifier(SigningKeySettings(method="HS256", encoded=encoded))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyjwt warns when signing with a short secret
+        token = jwt.encode(claims(), secret, algorithm="HS256")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Hotsock takes any secret: no warning per request
+        filters = list(warnings.filters)
+        assert verifier.verify(token, scope="connect")
+        assert warnings.filters == filters  # and the process's warning filters are untouched

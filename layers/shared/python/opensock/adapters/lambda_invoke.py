@@ -1,10 +1,12 @@
-"""Asynchronous Lambda invocations (the follow-up that sends `hotsock.connected`)."""
+"""Asynchronous Lambda invocations (the follow-up that sends `hotsock.connected`), with the
+caller's trace context in the payload (`traceparent`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from opensock.jsoncodec import dumps
+from opensock.tracing import with_trace_context
 
 
 class LambdaInvoker:
@@ -17,5 +19,7 @@ class LambdaInvoker:
 
             self._client = boto3.client("lambda")
         self._client.invoke(
-            FunctionName=function_name, InvocationType="Event", Payload=dumps(payload)
+            FunctionName=function_name,
+            InvocationType="Event",
+            Payload=dumps(with_trace_context(payload)),
         )

@@ -1,105 +1,122 @@
-"""The EventPublisher port over SNS and EventBridge: pub/sub envelopes in batches of ten.
+"""The EventPublisher port over SNS and EventBridge (SERVER-API §5.3, §5.4).
 
-A pub/sub failure never fails the client's operation: failed entries are retried once, then
-logged and counted (`PubSubFailed`).
+Envelopes go out in batches cut by count (10 entries) and by size: an SNS `PublishBatch` holds
+at most 256 KiB (messages with their attributes), an EventBridge `PutEvents` at most 1 MiB.
+Entries that fail are sent again alone, after a jittered pause that doubles, up to `ATTEMPTS`
+sends; a failure the request itself caused (SNS `SenderFault`, a non-retryable EventBridge
+code, a 4xx refusal) is not retried. Whatever is finally dropped is logged and counted
+(`PubSubFailed`). An event larger than a target takes (SNS 256 KiB; EventBridge 1 MiB since
+Hotsock v1.9.0, S §5.1) is not sent to that target, the other still gets it: logged at ERROR
+and counted (`PubSubTooLarge`, and `PubSubFailed`), never dropped silently. A pub/sub failure
+never fails the client's operation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from opensock.domain.envelopes import SOURCE, PubSubEvent
-from opensock.jsoncodec import dumps
+from opensock.adapters.pubsub_targets import Entry, EventBridge, Outcome, Sns, Target, batches
+from opensock.domain.envelopes import PubSubEvent
 from opensock.observability import count, logger
 
-BATCH = 10
+ATTEMPTS = 4
+BASE_SECONDS = 0.1
+"""Pauses before the 2nd, 3rd, 4th send: up to 0.1, 0.2, 0.4 s (at least half of each)."""
+THROTTLING_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "Throttled", "ThrottledException", "KMSThrottling"}
+)
 
 
-def _chunks(items: Sequence[PubSubEvent]) -> list[Sequence[PubSubEvent]]:
-    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+def pause(attempt: int) -> float:
+    """The wait before send number `attempt + 1` (attempt ≥ 1)."""
+    bound: float = BASE_SECONDS * 2 ** (attempt - 1)
+    return bound * random.uniform(0.5, 1.0)
+
+
+def _retryable(exc: Exception) -> bool:
+    """A whole request that raised: retry unless AWS refused the request itself (4xx)."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return True  # connection errors and the like
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+    code = exc.response.get("Error", {}).get("Code", "")
+    return status >= 500 or status == 429 or code in THROTTLING_CODES
 
 
 class AwsEventPublisher:
     def __init__(
-        self, topic_arn: str, bus_name: str, sns_client: Any = None, events_client: Any = None
+        self,
+        topic_arn: str,
+        bus_name: str,
+        sns_client: Any = None,
+        events_client: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._topic_arn = topic_arn
-        self._bus_name = bus_name
-        self._sns = sns_client
-        self._events = events_client
+        self._clients = {"sns": sns_client, "events": events_client}
+        self._targets: list[Target] = []
+        if topic_arn:
+            self._targets.append(Sns(topic_arn, lambda: self._client("sns")))
+        if bus_name:
+            self._targets.append(EventBridge(bus_name, lambda: self._client("events")))
+        self._sleep = sleep
 
     @property
     def enabled(self) -> bool:
-        return bool(self._topic_arn or self._bus_name)
+        return bool(self._targets)
 
     def emit(self, events: Sequence[PubSubEvent]) -> None:
-        if not events:
-            return
-        for chunk in _chunks(list(events)):
-            if self._topic_arn:
-                self._send_sns(chunk)
-            if self._bus_name:
-                self._send_eventbridge(chunk)
+        for target in self._targets:
+            entries = [target.entry(event) for event in events]
+            fitting = [entry for entry in entries if entry.size <= target.max_bytes]
+            if len(fitting) < len(entries):
+                self._too_large(target, [e for e in entries if e.size > target.max_bytes])
+            for batch in batches(fitting, target.max_bytes):
+                self._deliver(target, batch)
 
     def _client(self, name: str) -> Any:
-        import boto3
+        if self._clients[name] is None:
+            import boto3
 
-        return boto3.client(name)
+            self._clients[name] = boto3.client(name)
+        return self._clients[name]
 
-    def _send_sns(self, chunk: Sequence[PubSubEvent], attempt: int = 1) -> None:
-        if self._sns is None:
-            self._sns = self._client("sns")
-        entries = [
-            {
-                "Id": str(i),
-                "Message": dumps(event.envelope()),
-                "MessageAttributes": event.sns_attributes(),
+    def _deliver(self, target: Target, batch: list[Entry]) -> None:
+        pending, dropped = batch, []
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                self._sleep(pause(attempt))
+            try:
+                outcome = target.send(pending)
+            except Exception as exc:
+                logger.warning("pubsub send failed", extra={"target": target.name})
+                outcome = Outcome(pending, []) if _retryable(exc) else Outcome([], pending)
+            dropped += outcome.dropped
+            pending = outcome.retry
+            if not pending:
+                break
+        self._dropped(target, dropped + pending)
+
+    def _dropped(self, target: Target, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        types = sorted({entry.event.type for entry in entries})
+        extra = {"target": target.name, "events": len(entries), "types": types}
+        logger.error("pubsub entries dropped", extra=extra)
+        count("PubSubFailed", len(entries))
+
+    def _too_large(self, target: Target, entries: list[Entry]) -> None:
+        for entry in entries:
+            extra = {
+                "target": target.name,
+                "type": entry.event.type,
+                "channel": entry.event.metadata.get("channel"),
+                "bytes": entry.size,
+                "limit": target.max_bytes,
             }
-            for i, event in enumerate(chunk)
-        ]
-        try:
-            response = self._sns.publish_batch(
-                TopicArn=self._topic_arn, PublishBatchRequestEntries=entries
-            )
-        except Exception:
-            logger.exception("pubsub sns publish failed", extra={"events": len(chunk)})
-            count("PubSubFailed", len(chunk))
-            return
-        failed = [chunk[int(entry["Id"])] for entry in response.get("Failed", [])]
-        self._after_failures("sns", failed, attempt, self._send_sns)
-
-    def _send_eventbridge(self, chunk: Sequence[PubSubEvent], attempt: int = 1) -> None:
-        if self._events is None:
-            self._events = self._client("events")
-        entries = [
-            {
-                "Source": SOURCE,
-                "DetailType": event.data_type,
-                "Detail": dumps(event.envelope()),
-                "EventBusName": self._bus_name,
-            }
-            for event in chunk
-        ]
-        try:
-            response = self._events.put_events(Entries=entries)
-        except Exception:
-            logger.exception("pubsub eventbridge put failed", extra={"events": len(chunk)})
-            count("PubSubFailed", len(chunk))
-            return
-        results = response.get("Entries", [])
-        failed = [
-            event for event, result in zip(chunk, results, strict=False) if "ErrorCode" in result
-        ]
-        self._after_failures("eventbridge", failed, attempt, self._send_eventbridge)
-
-    def _after_failures(
-        self, target: str, failed: list[PubSubEvent], attempt: int, resend: Any
-    ) -> None:
-        if not failed:
-            return
-        if attempt < 2:
-            resend(failed, attempt + 1)
-            return
-        logger.error("pubsub entries failed", extra={"target": target, "events": len(failed)})
-        count("PubSubFailed", len(failed))
+            logger.error("pubsub event too large for its target", extra=extra)
+        count("PubSubTooLarge", len(entries))
+        count("PubSubFailed", len(entries))

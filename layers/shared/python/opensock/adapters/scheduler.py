@@ -1,7 +1,8 @@
 """One-time EventBridge Scheduler schedules (the `Scheduler` port).
 
 A schedule is named by a new ULID in the installation's group, runs ScheduledFunction with the
-captured payload once and then deletes itself (`ActionAfterCompletion: DELETE`).
+captured payload once and then deletes itself (`ActionAfterCompletion: DELETE`). The payload
+also carries the trace context (`traceparent`), so the run joins the scheduling request's trace.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from opensock.domain.schedule import at_expression
 from opensock.jsoncodec import dumps
+from opensock.tracing import with_trace_context
 
 
 class EventBridgeScheduler:
@@ -38,7 +40,11 @@ class EventBridgeScheduler:
             ScheduleExpressionTimezone="UTC",
             FlexibleTimeWindow={"Mode": "OFF"},
             ActionAfterCompletion="DELETE",
-            Target={"Arn": self._target, "RoleArn": self._role, "Input": dumps(payload)},
+            Target={
+                "Arn": self._target,
+                "RoleArn": self._role,
+                "Input": dumps(with_trace_context(payload)),
+            },
         )
         return str(response["ScheduleArn"])
 

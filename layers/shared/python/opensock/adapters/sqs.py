@@ -2,7 +2,10 @@
 
 `MessageGroupId` = hash(channel) + lane, so each lane (and every connection in it) keeps publish
 order while lanes run in parallel. Entries are sent ten at a time, and a request is also cut
-before it would pass SQS's 256 KiB limit.
+before it would pass SQS's 256 KiB limit. Each message carries the sender's trace context
+(`traceparent` message attribute), so FanoutFunction's spans join the publisher's trace. A
+large channel's whole fan-out (`plan`) is one message in the channel's `-plan` group, so
+FanoutFunction queues the lanes of its plans in publish order.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Any
 
 from ulid import ULID
 
-from opensock.domain.fanout_jobs import FanoutBatch
+from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
 from opensock.jsoncodec import dumps
+from opensock.tracing import TRACEPARENT, traceparent
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 250_000
@@ -24,6 +28,10 @@ def group_id(batch: FanoutBatch) -> str:
     """FIFO group of a lane: SQS allows only ASCII punctuation/alphanumerics, so hash the name."""
     digest = hashlib.sha256(batch.channel.encode("utf-8")).hexdigest()[:40]
     return f"{digest}-{batch.lane}"
+
+
+def plan_group_id(channel: str) -> str:
+    return f"{hashlib.sha256(channel.encode('utf-8')).hexdigest()[:40]}-plan"
 
 
 def _chunks(bodies: list[tuple[FanoutBatch, str]]) -> list[list[tuple[FanoutBatch, str]]]:
@@ -54,6 +62,8 @@ class SqsFanoutQueue:
 
     def send(self, batches: Sequence[FanoutBatch]) -> None:
         bodies = [(batch, dumps(batch.to_json())) for batch in batches]
+        trace = traceparent()
+        attributes = {TRACEPARENT: {"DataType": "String", "StringValue": trace}} if trace else {}
         for chunk in _chunks(bodies):
             entries = [
                 {
@@ -61,9 +71,21 @@ class SqsFanoutQueue:
                     "MessageBody": body,
                     "MessageGroupId": group_id(batch),
                     "MessageDeduplicationId": str(ULID()),
+                    **({"MessageAttributes": attributes} if attributes else {}),
                 }
                 for i, (batch, body) in enumerate(chunk)
             ]
             response = self.client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             if response.get("Failed"):
                 raise RuntimeError(f"fanout enqueue failed for {len(response['Failed'])} lanes")
+
+    def plan(self, job: FanoutJob) -> None:
+        trace = traceparent()
+        attributes = {TRACEPARENT: {"DataType": "String", "StringValue": trace}} if trace else {}
+        self.client.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=dumps({"plan": job.to_json()}),
+            MessageGroupId=plan_group_id(job.channel),
+            MessageDeduplicationId=str(ULID()),
+            **({"MessageAttributes": attributes} if attributes else {}),
+        )

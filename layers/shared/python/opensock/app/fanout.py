@@ -7,11 +7,14 @@ one round of posts: they wait on the network, and the function is billed while i
 failed post never stops the others. A channel with more than `batch_size` recipients is split
 into lanes by a stable hash of the connection id (so a connection keeps its lane, and its FIFO
 order, from one message to the next), shuffled within each lane, and sent to the queue;
-FanoutFunction posts each lane with `deliver_batch`.
+FanoutFunction posts each lane with `deliver_batch`. Above `PLAN_ABOVE` subscriptions the
+publishing function only queues a plan (the job itself) and FanoutFunction reads the channel
+and queues its lanes (`queue_lanes`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
 import random
 import zlib
@@ -32,6 +35,10 @@ GoneHandler = Callable[[list[str]], int]
 Alongside = Callable[[], object]
 """Work that runs while the posts are in flight (a stored message's write): it adds no wait."""
 MAX_POST_WORKERS = 250
+PLAN_ABOVE = 2_000
+"""A channel with more subscriptions than this is read by FanoutFunction (one vCPU), not by
+the publishing function (512 MB: reading and parsing 100,000 ids there takes ≈ 4 s), which
+reads at most this many to find out (`Limit`: one request)."""
 """Post threads per invocation; the management client's connection pool is as large
 (`gateway/connections.py`), so no thread waits for a connection."""
 
@@ -56,6 +63,7 @@ class Fanout:
         batch_size: int = 250,
         workers: int = MAX_POST_WORKERS,
         on_gone: GoneHandler | None = None,
+        plan_above: int = PLAN_ABOVE,
     ) -> None:
         self.gateway = gateway
         self._subscriptions = subscriptions
@@ -63,13 +71,25 @@ class Fanout:
         self._batch_size = batch_size
         self._workers = max(1, min(workers, batch_size))
         self.on_gone = on_gone
+        self._plan_above = plan_above
         self._pool: ThreadPoolExecutor | None = None
 
     def deliver(self, job: FanoutJob, alongside: Alongside | None = None) -> FanoutReport:
         """Post `job.frame` to its recipients; `alongside` runs while the posts are in flight
         (before the lanes are queued, for a large channel). Its error is raised after the
         posts have finished and gone connections were pruned."""
-        ids = self.recipients(job)
+        if self._queue is not None and job.audience.kind == "all":
+            first, more = self._subscriptions.first_recipients(
+                job.channel, self._plan_above, job.stored_id
+            )
+            if more:
+                if alongside is not None:
+                    alongside()
+                self._queue.plan(job)
+                return FanoutReport(batches=1)
+            ids = [cid for cid in first if cid != job.exclude_connection_id]
+        else:
+            ids = self.recipients(job)
         if len(ids) > self._batch_size and self._queue is not None:
             if alongside is not None:
                 alongside()
@@ -80,7 +100,10 @@ class Fanout:
             return self._post_alongside(job.frame, ids, alongside)
         report = self.post_all(job.frame, ids)
         self._prune(report)
-        if report.failed:  # the SQS worker counts its own lanes (fanout/worker.py)
+        # The SQS worker counts its own lanes (deliver_records).
+        if report.posted:
+            count("FanoutDelivered", report.posted)
+        if report.failed:
             count("FanoutFailed", report.failed)
         return report
 
@@ -109,7 +132,11 @@ class Fanout:
         """FanoutFunction: post each SQS lane (records of one FIFO group arrive in order)."""
         total = FanoutReport()
         for record in event.get("Records", []):
-            report = self.deliver_batch(FanoutBatch.from_json(loads(record["body"])))
+            body = loads(record["body"])
+            if "plan" in body:
+                self.queue_lanes(FanoutJob.from_json(body["plan"]))
+                continue
+            report = self.deliver_batch(FanoutBatch.from_json(body))
             total.recipients += report.recipients
             total.posted += report.posted
             total.failed += report.failed
@@ -120,6 +147,13 @@ class Fanout:
         if total.failed:
             count("FanoutFailed", total.failed)
         return total
+
+    def queue_lanes(self, job: FanoutJob) -> None:
+        """FanoutFunction, for a large channel's plan: read every recipient, queue the lanes."""
+        if self._queue is None:
+            raise RuntimeError("a fan-out plan needs the FanoutQueue")
+        ids = self.recipients(job)
+        self._queue.send(self.lanes(job, ids))
 
     def deliver_to_observers(self, channel: str, key: str, frame: Frame) -> int:
         """Subscribers whose permissions `observe` the key (the storage `ObserverDelivery`)."""
@@ -157,7 +191,12 @@ class Fanout:
         if len(ids) <= 1:
             outcomes = [self._post(cid, data) for cid in ids]
         else:
-            outcomes = list(self._executor().map(lambda cid: self._post(cid, data), ids))
+            # Each post runs in a copy of this invocation's context: its trace span (and any
+            # context a caller set) reaches the post threads.
+            contexts = [contextvars.copy_context() for _ in ids]
+            outcomes = list(
+                self._executor().map(lambda ctx, cid: ctx.run(self._post, cid, data), contexts, ids)
+            )
         return self._report(ids, outcomes)
 
     @staticmethod

@@ -5,7 +5,8 @@ channel, subscription, count),
 a leave a conditional delete plus the count. Presence channels: one transaction
 (subscription, member item, meta) retried on a concurrent member change, then
 member frames to the other subscribers. `announce` returns the pub/sub events so a caller
-leaving many channels (disconnect) can emit them in batches.
+leaving many channels (disconnect) can emit them in batches. A transaction that loses a race
+is retried with jittered backoff (`app/retry.py`).
 
 With a presence leave grace (`leave_grace_seconds`, docs/extensions.md) a uid's last leave
 keeps the member listed and starts a timer; `expire_member` removes it when the timer fires
@@ -14,9 +15,11 @@ unless the uid rejoined meanwhile (then nobody saw it go).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from opensock.app.fanout import Fanout
+from opensock.app.retry import Sleep, attempts
 from opensock.clock import Clock
 from opensock.domain import channel_events, frames, presence
 from opensock.domain.envelopes import PubSubEvent
@@ -26,7 +29,7 @@ from opensock.domain.model import Member, Subscription
 from opensock.domain.names import is_presence
 from opensock.domain.timers import member_leave_timer
 from opensock.errors import ConflictError
-from opensock.observability import count
+from opensock.observability import count, logger
 from opensock.ports import (
     ChannelMetaRepository,
     EventPublisher,
@@ -35,7 +38,12 @@ from opensock.ports import (
     Timers,
 )
 
-MAX_ATTEMPTS = 12
+
+def _gave_up(channel: str) -> ConflictError:
+    """Every retry lost its race: logged and counted, then raised (never sent as such)."""
+    logger.warning("membership write gave up after retries", extra={"channel": channel})
+    count("ConflictGaveUp")
+    return ConflictError("channel too busy; try again")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class Membership:
         timers: Timers | None = None,
         *,
         leave_grace_seconds: int = 0,
+        sleep: Sleep = time.sleep,
     ) -> None:
         self._subscriptions = subscriptions
         self._members = members
@@ -69,6 +78,7 @@ class Membership:
         self._clock = clock
         self._timers = timers
         self._grace = leave_grace_seconds if timers is not None else 0
+        self._sleep = sleep
 
     def join(self, sub: Subscription, *, record: bool = True) -> MembershipChange:
         """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
@@ -79,14 +89,14 @@ class Membership:
         `$disconnect` cleans up from.
         """
         if not is_presence(sub.channel):
-            for _ in range(MAX_ATTEMPTS):
+            for _ in attempts(self._sleep):
                 try:
                     self._subscriptions.join(sub, record=record)
                 except ConflictError:
                     continue
                 return MembershipChange(sub, self._count_after(sub))
-            raise ConflictError("channel too busy")
-        for _ in range(MAX_ATTEMPTS):
+            raise _gave_up(sub.channel)
+        for _ in attempts(self._sleep):
             states = self._members.members(sub.channel)
             now = self._clock()
             change = presence.join_change(presence.find(states, sub.uid), sub, now)
@@ -96,7 +106,7 @@ class Membership:
                 continue
             members = presence.members_after(states, change)
             return MembershipChange(sub, self._count_after(sub), change, members)
-        raise ConflictError("presence channel too busy")
+        raise _gave_up(sub.channel)
 
     def leave(self, sub: Subscription) -> MembershipChange | None:
         """Remove the subscription; None if it was already gone."""
@@ -106,7 +116,7 @@ class Membership:
             if sub.omit_from_count:
                 return MembershipChange(sub)
             return MembershipChange(sub, self._channel_meta.add_subscriptions(sub.channel, -1))
-        for _ in range(MAX_ATTEMPTS):
+        for _ in attempts(self._sleep):
             states = self._members.members(sub.channel)
             now = self._clock()
             before = presence.find(states, sub.uid)
@@ -119,7 +129,7 @@ class Membership:
             self._start_grace(sub.channel, change, now)
             members = presence.members_after(states, change)
             return MembershipChange(sub, self._count_after(sub), change, members)
-        raise ConflictError("presence channel too busy")
+        raise _gave_up(sub.channel)
 
     def _start_grace(self, channel: str, change: presence.MemberChange, now: float) -> None:
         after = change.after
@@ -133,7 +143,7 @@ class Membership:
 
     def expire_member(self, channel: str, uid: str, version: int) -> bool:
         """The leave grace of `uid` is over: remove it unless it rejoined (or left again)."""
-        for _ in range(MAX_ATTEMPTS):
+        for _ in attempts(self._sleep):
             states = self._members.members(channel)
             change = presence.expire_change(presence.find(states, uid), version)
             if change is None:

@@ -169,7 +169,12 @@ class Publishing:
 
     def deliver(self, outgoing: Outgoing, origin: Origin) -> FanoutReport | None:
         """Assign the id, fan out (storing the message while the posts are in flight when
-        `store` ≠ 0), emit `messagePublished`; None when dropped as a duplicate."""
+        `store` ≠ 0), emit `messagePublished`; None when dropped as a duplicate.
+
+        A delivery that raises (the recipients' read, the FanoutQueue send, the message's
+        write) releases its deduplication claim, so the invoker's retry with the same id is
+        not dropped.
+        """
         dedup = outgoing.deduplication_id
         if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
             count("PublishDeduplicated")
@@ -178,12 +183,17 @@ class Publishing:
         message_id = outgoing.message_id or new_message_id(now)
         frame = outgoing.frame(message_id)
         exclude = outgoing.exclude_connection_id
-        if outgoing.store:
-            stored = outgoing.stored(message_id, origin, now)
-            job = FanoutJob(outgoing.channel, frame, exclude, stored_id=message_id)
-            report = self._fanout.deliver(job, alongside=lambda: self._messages.put(stored))
-        else:
-            report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
+        try:
+            if outgoing.store:
+                stored = outgoing.stored(message_id, origin, now)
+                job = FanoutJob(outgoing.channel, frame, exclude, stored_id=message_id)
+                report = self._fanout.deliver(job, alongside=lambda: self._messages.put(stored))
+            else:
+                report = self._fanout.deliver(FanoutJob(outgoing.channel, frame, exclude))
+        except Exception:
+            if dedup:
+                self._dedup.release(dedup)
+            raise
         count("MessagePublished")
         if outgoing.emit_pub_sub_event and self._publisher.enabled:
             self._publisher.emit([message_published(frame, origin)])

@@ -22,7 +22,7 @@ from opensock.clock import Clock
 from opensock.domain import storage_frames as frames
 from opensock.domain.auth.permissions import Permissions, StorageDirective
 from opensock.domain.frames import Frame
-from opensock.domain.messages import sender_origin
+from opensock.domain.messages import DEDUP_WINDOW_SECONDS, sender_origin
 from opensock.domain.model import Connection, Origin, Subscription
 from opensock.domain.requests import (
     StorageGetRequest,
@@ -47,12 +47,12 @@ from opensock.errors import (
     StorageConditionFailedError,
     StorageGetPermissionDeniedError,
     StorageSetPermissionDeniedError,
-    UnauthorizedError,
 )
 from opensock.observability import count, logger
 from opensock.ports import (
     ClientReader,
     ConnectionGateway,
+    DedupRepository,
     Scheduler,
     StorageRepository,
     SubscriptionRepository,
@@ -89,6 +89,7 @@ class ChannelStorage:
         self,
         entries: StorageRepository,
         writer: StorageWriter,
+        dedup: DedupRepository,
         subscriptions: SubscriptionRepository,
         reader: ClientReader,
         scheduler: Scheduler,
@@ -97,6 +98,7 @@ class ChannelStorage:
     ) -> None:
         self._entries = entries
         self._writer = writer
+        self._dedup = dedup
         self._subscriptions = subscriptions
         self._reader = reader
         self._scheduler = scheduler
@@ -110,7 +112,7 @@ class ChannelStorage:
         """`hotsock.channelStorageSet`: connection and subscription in one batch read."""
         reads = self._reader.read(connection_id, request.channel)
         if reads.connection is None:
-            raise UnauthorizedError("unknown connection")
+            raise StorageSetPermissionDeniedError("connection is not open", channel=request.channel)
         origin = sender_origin(reads.connection, origin)
         lookup = reads.subscriptions(self._subscriptions)
         return self._client_set(request, reads.connection, origin, lookup)
@@ -119,7 +121,7 @@ class ChannelStorage:
         """`hotsock.channelStorageGet`: connection, subscription and entry in one batch read."""
         reads = self._reader.read(connection_id, request.channel, request.key)
         if reads.connection is None:
-            raise UnauthorizedError("unknown connection")
+            raise StorageGetPermissionDeniedError("connection is not open", channel=request.channel)
         lookup = reads.subscriptions(self._subscriptions)
         access = self._access(request.channel, reads.connection, lookup, (request.key, "get"))
         if not access.can(request.key, "get"):
@@ -178,6 +180,9 @@ class ChannelStorage:
         emit = payload.get("emitPubSubEvent", False)
         if not isinstance(emit, bool):
             raise InvalidMessageError("emitPubSubEvent must be a boolean")
+        dedup = payload.get("deduplicationId")
+        if dedup is not None and not isinstance(dedup, str):
+            raise InvalidMessageError("deduplicationId must be a string")
         write = StorageWrite(
             channel=request.channel,
             key=request.key,
@@ -188,6 +193,7 @@ class ChannelStorage:
             origin=origin,
             expected_version=request.expected_version,
             increment=_increment(request),
+            deduplication_id=dedup or None,
         )
         at = self._fire_time(request)
         return self._write(write, at, request.schedule_expression_timezone).to_json()
@@ -254,10 +260,19 @@ class ChannelStorage:
         return SetResult(write.channel, schedule_arn=arn)
 
     def _apply(self, write: StorageWrite) -> Outcome:
+        """Write now (or at fire time); a repeated `deduplicationId` is dropped (S §2.5) and a
+        write that raises releases its claim, so the invoker's retry is applied."""
+        dedup = write.deduplication_id
+        if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
+            count("ChannelStorageDeduplicated")
+            return Outcome(changed=False)
         try:
             outcome = self._writer.apply(write)
-        except StorageConditionFailedError:
-            count("ChannelStorageConditionFailed")
+        except Exception as err:
+            if dedup:
+                self._dedup.release(dedup)
+            if isinstance(err, StorageConditionFailedError):
+                count("ChannelStorageConditionFailed")
             raise
         count("ChannelStorageWritten" if outcome.changed else "ChannelStorageUnchanged")
         return outcome

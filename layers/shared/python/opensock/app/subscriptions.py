@@ -28,6 +28,7 @@ from opensock.domain.stored_messages import highest_id
 from opensock.errors import (
     AlreadySubscribedError,
     AppError,
+    ConflictError,
     ConnectionGoneError,
     InvalidSubscribeTokenError,
     InvalidTokenError,
@@ -161,6 +162,11 @@ class Subscriptions:
         except ConnectionGoneError:
             count("SubscribeConnectionGone")
             return None
+        except ConflictError:
+            # hotsock-js waits on a subscribe for one of its four codes (§20.4); §9.3 names
+            # SUBSCRIBE_PERMISSION_DENIED for failures with no documented code.
+            message = "channel too busy; subscribe again"
+            raise SubscribePermissionDeniedError(message, channel=requested) from None
         except AppError as err:
             err.channel = requested
             raise
@@ -203,18 +209,36 @@ class Subscriptions:
     def _prepare(
         self, connection: Connection, requested: str, token: str | None, auto: bool
     ) -> tuple[Subscription, Claims | None]:
-        claims = self._token_claims(token, connection)
+        claims = self._token_claims(token, connection)  # §7.1 step 1
         perms = permissions_for(connection, claims)
-        channel, _ = perms.resolve_channel(requested)
+        channel, _ = perms.resolve_channel(requested)  # step 2
         if not is_valid_channel_name(channel):
             raise SubscribePermissionDeniedError("invalid channel name")
+        try:
+            return self._admit(connection, claims, perms, channel, auto), claims
+        except AppError:
+            # Step 3 comes before steps 4-6, but is read only when one of them refuses: an
+            # admitted subscribe learns it from the join's own condition, at no extra request.
+            if self._subscriptions.get(channel, connection.connection_id) is not None:
+                raise AlreadySubscribedError() from None
+            raise
+
+    def _admit(
+        self,
+        connection: Connection,
+        claims: Claims | None,
+        perms: Permissions,
+        channel: str,
+        auto: bool,
+    ) -> Subscription:
+        """§7.1 steps 4-6: the `subscribe` permission, then the subscription's uid/umd."""
         allowed = perms.can_auto_subscribe(channel) if auto else perms.can_subscribe(channel)
         if not allowed:
             raise SubscribePermissionDeniedError()
         sub = _build(connection, claims, perms, channel, self._clock())
         if is_presence(channel) and not sub.uid:
             raise PresenceUserIdRequiredError()
-        return sub, claims
+        return sub
 
     def _token_claims(self, token: str | None, connection: Connection) -> Claims | None:
         if token is None:

@@ -13,10 +13,12 @@ emitted only when the stored value really changed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from opensock.app.membership import Membership
+from opensock.app.retry import Sleep, attempts
 from opensock.app.subscriptions import permissions_for
 from opensock.clock import Clock
 from opensock.domain import channel_events, frames
@@ -44,7 +46,7 @@ from opensock.errors import (
     UmdUpdatePermissionDeniedError,
 )
 from opensock.jsoncodec import JsonValue
-from opensock.observability import count
+from opensock.observability import count, logger
 from opensock.ports import (
     ConnectionRepository,
     MemberRepository,
@@ -52,7 +54,6 @@ from opensock.ports import (
     UserMetadataRepository,
 )
 
-MAX_ATTEMPTS = 12
 Loader = Callable[[frozenset[str]], list[Subscription]]
 """Re-reads the subscriptions to update, leaving out the channels found gone meanwhile."""
 
@@ -67,6 +68,7 @@ class UserMetadata:
         verifier: TokenVerifier,
         membership: Membership,
         clock: Clock,
+        sleep: Sleep = time.sleep,
     ) -> None:
         self._connections = connections
         self._subscriptions = subscriptions
@@ -75,6 +77,7 @@ class UserMetadata:
         self._verifier = verifier
         self._membership = membership
         self._clock = clock
+        self._sleep = sleep
 
     def update_from_socket(self, connection_id: str, request: UserMetadataUpdateFrame) -> None:
         """`hotsock.umdUpdate`. Without a subscription the answer is
@@ -162,9 +165,10 @@ class UserMetadata:
     def _write(
         self, subs: list[Subscription], reload: Loader, claims: Claims
     ) -> list[SubscriptionUpdate]:
-        """Plan (capacity-checked), consume the token, write; re-read and retry on a lost race."""
+        """Plan (capacity-checked), consume the token, write; re-read and retry on a lost race
+        (with backoff); past the last attempt ConflictError, an INTERNAL_ERROR to the client."""
         gone: frozenset[str] = frozenset()
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in attempts(self._sleep):
             if attempt:
                 subs = reload(gone)
             updates = self._plan(subs, claims.user_metadata)
@@ -178,7 +182,9 @@ class UserMetadata:
             except ConflictError:
                 continue
             return updates
-        raise ConflictError("subscriptions too busy to update")
+        logger.warning("umd update gave up after retries", extra={"channels": len(subs)})
+        count("ConflictGaveUp")
+        raise ConflictError("subscriptions too busy to update; try again")
 
     def _plan(self, subs: Sequence[Subscription], umd: JsonValue) -> list[SubscriptionUpdate]:
         now = self._clock()

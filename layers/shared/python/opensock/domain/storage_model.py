@@ -77,6 +77,8 @@ class StorageWrite:
     """Conditional write (extension): only if the live version is this (0 = absent)."""
     increment: Increment | None = None
     """Counter step (extension): `data` is ignored."""
+    deduplication_id: str | None = None
+    """Server writes (S §2.5): a repeat of the id within the window is dropped."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def write_to_json(write: StorageWrite) -> dict[str, Any]:
         captured["ifVersion"] = write.expected_version
     if write.increment is not None:
         captured["increment"] = write.increment.to_json()
+    if write.deduplication_id:  # applied at fire time (S §2.3 step 2)
+        captured["deduplicationId"] = write.deduplication_id
     return captured
 
 
@@ -133,6 +137,7 @@ def write_from_json(request: Mapping[str, Any], origin: Mapping[str, Any]) -> St
         origin=Origin.from_metadata(origin),
         expected_version=request.get("ifVersion"),
         increment=_increment_from_json(request.get("increment")),
+        deduplication_id=request.get("deduplicationId") or None,
     )
 
 

@@ -17,6 +17,7 @@ from opensock.domain.model import Origin, Trigger
 from opensock.errors import AppError, InvalidMessageError, MethodNotAllowedError, UnauthorizedError
 from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.observability import count, logger
+from opensock.tracing import mark_error
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -35,6 +36,7 @@ class HttpRequest:
     headers: dict[str, str]
     body: str
     request_id: str | None = None
+    """The id of the Lambda invocation handling the request: pub/sub `requestId` (S §5.7)."""
     source_ip: str | None = None
 
     @property
@@ -76,7 +78,8 @@ def is_http_event(event: Any) -> bool:
     return isinstance(event, dict) and "http" in (event.get("requestContext") or {})
 
 
-def parse_http_event(event: dict[str, Any]) -> HttpRequest:
+def parse_http_event(event: dict[str, Any], invocation_id: str | None = None) -> HttpRequest:
+    """The request as the routes need it; `invocation_id` is the Lambda's `aws_request_id`."""
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
     body = event.get("body") or ""
@@ -90,7 +93,7 @@ def parse_http_event(event: dict[str, Any]) -> HttpRequest:
         query={str(k): str(v) for k, v in query.items()},
         headers={str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()},
         body=body,
-        request_id=context.get("requestId"),
+        request_id=invocation_id,
         source_ip=http.get("sourceIp"),
     )
 
@@ -127,4 +130,5 @@ def run_http(handler: Callable[[HttpRequest], HttpResult], request: HttpRequest)
     except Exception:
         logger.exception("unhandled error")
         count("UnhandledError")
+        mark_error()
         return respond(error_result(AppError("internal error")))

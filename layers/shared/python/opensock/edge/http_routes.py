@@ -190,5 +190,5 @@ def route(request: HttpRequest, app: App) -> HttpResult:
     raise NotFoundError()
 
 
-def handle_http_api(event: dict[str, Any], app: App) -> dict[str, Any]:
-    return run_http(lambda request: route(request, app), parse_http_event(event))
+def handle_http_api(event: dict[str, Any], app: App, request_id: str | None) -> dict[str, Any]:
+    return run_http(lambda request: route(request, app), parse_http_event(event, request_id))

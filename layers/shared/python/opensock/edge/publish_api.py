@@ -61,7 +61,8 @@ def schedule_control(payload: dict[str, Any], app: App) -> dict[str, Any]:
 
 def handle_publish(event: Any, app: App, request_id: str | None) -> Any:
     if is_http_event(event):
-        return run_http(lambda request: _http_publish(request, app), parse_http_event(event))
+        request = parse_http_event(event, request_id)
+        return run_http(lambda request: _http_publish(request, app), request)
     try:
         if not is_valid_unicode(event):
             raise InvalidMessageError("payload holds a string that is not valid Unicode")

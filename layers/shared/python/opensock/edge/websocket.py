@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -23,6 +24,7 @@ from opensock.domain.model import Origin
 from opensock.errors import AppError
 from opensock.jsoncodec import dumps, loads_untrusted
 from opensock.observability import count, logger, with_metrics
+from opensock.tracing import mark_error, root_span
 
 if TYPE_CHECKING:  # the App is built on the first invocation, not at import (cold start)
     from opensock.domain.requests import RequestModel
@@ -52,6 +54,7 @@ class WsRequest(Generic[Body]):
     connection_id: str
     route_key: str
     request_id: str | None
+    """The id of the Lambda invocation handling the frame: pub/sub `requestId` (S §5.7)."""
     body: Body
     """The route's request model; without one, the parsed JSON (`INVALID_JSON` if none)."""
     raw_body: str | None
@@ -93,7 +96,8 @@ def _parse_body(raw: str | None) -> Any:
         return INVALID_JSON
 
 
-def parse_ws_event(event: dict[str, Any]) -> WsRequest[Any]:
+def parse_ws_event(event: dict[str, Any], invocation_id: str | None = None) -> WsRequest[Any]:
+    """The frame as the use cases need it; `invocation_id` is the Lambda's `aws_request_id`."""
     context = event.get("requestContext") or {}
     raw_body = event.get("body")
     if raw_body is not None and event.get("isBase64Encoded"):
@@ -107,7 +111,7 @@ def parse_ws_event(event: dict[str, Any]) -> WsRequest[Any]:
     return WsRequest(
         connection_id=str(context["connectionId"]),
         route_key=str(context.get("routeKey", "$default")),
-        request_id=context.get("requestId"),
+        request_id=invocation_id,
         body=_parse_body(raw_body),
         raw_body=raw_body,
         query={str(k): unquote(str(v)) for k, v in params.items()},
@@ -135,6 +139,7 @@ def _refusal(request: WsRequest[Any], err: AppError) -> Response:
 def _crash(request: WsRequest[Any]) -> Response:
     logger.exception("unhandled error")
     count("UnhandledError")
+    mark_error()
     if request.route_key in HANDSHAKE_ROUTES:
         return status(500)
     return ok(frames.internal_error(_request_channel(request)))
@@ -144,9 +149,10 @@ def _run(
     handler: Callable[[WsRequest[Any], App], Response],
     model: type[RequestModel] | None,
     event: dict[str, Any],
+    context: Any,
     app: App,
 ) -> Response:
-    request = parse_ws_event(event)
+    request = parse_ws_event(event, getattr(context, "aws_request_id", None))
     logger.append_keys(connection_id=request.connection_id, route_key=request.route_key)
     try:
         if model is None:
@@ -188,7 +194,12 @@ def websocket_route(
         @with_metrics
         @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
         def lambda_handler(event: dict[str, Any], context: Any, app: App | None = None) -> Response:
-            return _run(handler, model, event, app or default_app())
+            started = time.time()
+            app = app or default_app()
+            route = (event.get("requestContext") or {}).get("routeKey", "$default")
+            rate = app.settings.traces_in_logs_sample_rate
+            with root_span(f"websocket {route}", None, rate, started):
+                return _run(handler, model, event, context, app)
 
         return lambda_handler
 

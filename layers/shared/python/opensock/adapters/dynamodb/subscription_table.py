@@ -244,11 +244,28 @@ class SubscriptionTable(TableAdapter):
         items = self._channel_query(
             channel, ProjectionExpression="sk, #resume", names={"#resume": RESUME_ATTRIBUTE}
         )
-        return [
-            values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX)
-            for values in items
-            if stored_id is None or not stored_id <= str(values.get(RESUME_ATTRIBUTE, ""))
-        ]
+        return _recipients(items, stored_id)
+
+    def first_recipients(
+        self, channel: str, limit: int, stored_id: str | None = None
+    ) -> tuple[list[str], bool]:
+        """The fan-out's first read: one Query evaluating at most `limit` subscriptions, and
+        whether more follow (then the channel is large and FanoutFunction reads it whole)."""
+        page = self.client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sub)",
+            FilterExpression=LIVE_FILTER,
+            ProjectionExpression="sk, #resume",
+            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE, "#resume": RESUME_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":pk": to_value(keys.channel_pk(channel)),
+                ":sub": to_value(keys.SUBSCRIPTION_PREFIX),
+                ":now": to_value(int(self._clock())),
+            },
+            Limit=limit,
+        )
+        items = (from_item(item) for item in page.get("Items", []))
+        return _recipients(items, stored_id), "LastEvaluatedKey" in page
 
     def list_for_connection(
         self, connection_id: str, *, include_expired: bool = False
@@ -282,3 +299,11 @@ class SubscriptionTable(TableAdapter):
         return next(
             (sub for sub in self.list_for_connection(connection_id) if sub.alias == alias), None
         )
+
+
+def _recipients(items: Iterable[dict[str, Any]], stored_id: str | None) -> list[str]:
+    return [
+        values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX)
+        for values in items
+        if stored_id is None or not stored_id <= str(values.get(RESUME_ATTRIBUTE, ""))
+    ]

@@ -1,0 +1,318 @@
+"""Large fan-out at the price floor (issue #17): the lean poster against boto3, and a model.
+
+`post_cpu_ms` measures one `post_to_connection` (CPU of the calling thread) through a boto3
+client configured as the adapter's was, and through `LeanPoster`, against a local server that
+answers at once. `handler_cpu` runs a real fan-out on moto with instant posts and takes the
+CPU the publish and the lane functions spent outside AWS calls, per recipient. `model` then
+prices a fan-out of N and times its last post with 10 ms per AWS request and 25 ms per post:
+
+- PublishFunction (512 MB, 512/1,769 of a vCPU): Query pages of ≈ 3,800 subscriptions (1 MB),
+  `SendMessageBatch` per 10 lanes, its own CPU; above `PLAN_ABOVE` (2,000) subscriptions only
+  one read of 2,000 and a plan message, and FanoutFunction (one vCPU) does the reading;
+- N / 250 FanoutFunction lanes in parallel (1,769 MB, one vCPU: the posts' CPU is serial), a
+  lane's time = its CPU (handler + 250 posts) + one post's latency;
+- the SQS → Lambda hop and cold starts are not included (as in the fan-out table).
+"""
+
+from __future__ import annotations
+
+import http.server
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench import prices
+from bench.world import ROOT  # noqa: F401  (sets sys.path: the layer)
+from opensock.app.fanout import PLAN_ABOVE
+
+POST_LATENCY_S = 0.025
+REQUEST_S = 0.010
+LANE = 250
+PUBLISH_MB = 512
+FANOUT_MB = 1769
+VCPU_MB = 1769
+ITEMS_PER_PAGE = 3_800
+"""Subscription items (≈ 270 B, read whole though projected) per 1 MB Query page."""
+RRU_PER_RECIPIENT = 27 / 1000
+"""Measured: 1,000 subscriptions = 27 RRU (eventually consistent)."""
+LOG_BYTES_PER_INVOCATION = 580
+
+
+class _Ok(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def post_cpu_ms(kind: str, calls: int = 400) -> float:
+    """CPU ms of one post through `kind` ("boto3" or "lean"), median of 3 runs of `calls`."""
+    import boto3
+    from botocore.config import Config
+    from botocore.credentials import Credentials
+
+    from opensock.adapters.apigw import LeanPoster
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    data = b'{"event":"chat","channel":"chat.fanout","data":{"text":"hello"}}'
+    try:
+        if kind == "boto3":
+            client = boto3.session.Session().client(
+                "apigatewaymanagementapi",
+                endpoint_url=endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="bench",
+                aws_secret_access_key="bench",
+                aws_session_token="token",
+                config=Config(retries={"mode": "standard", "max_attempts": 3}),
+            )
+
+            def post(cid: str) -> None:
+                client.post_to_connection(ConnectionId=cid, Data=data)
+        else:
+            lean = LeanPoster(
+                endpoint, credentials=Credentials("bench", "bench", "token"), region="us-east-1"
+            )
+
+            def post(cid: str) -> None:
+                lean.post(cid, data)
+
+        post("warm=")
+        runs = []
+        for _ in range(3):
+            started = time.thread_time()
+            for n in range(calls):
+                post(f"Conn{n}=")
+            runs.append((time.thread_time() - started) * 1000 / calls)
+        return sorted(runs)[1]
+    finally:
+        server.shutdown()
+
+
+@dataclass(frozen=True)
+class HandlerCpu:
+    publish_ms_per_recipient: float
+    lane_ms_per_recipient: float
+
+
+def handler_cpu(meter: Any, subscribers: int = 2_000) -> HandlerCpu:
+    """The functions' own CPU per recipient (instant posts; moto's and the SDK's CPU excluded)."""
+    from bench import scale
+
+    run = scale.fanout(meter, subscribers, latency=0.0)
+    publish = run.usage.invocations[0]
+    lanes = run.usage.invocations[1:]
+    lane_cpu = sum(inv.cpu_ms for inv in lanes)
+    # the SDK's CPU (and in-process moto's) is in aws_cpu_seconds: take it off the publish,
+    # which makes every AWS call of the run (the lanes make none: their posts are the fake's)
+    publish_cpu = max(0.0, publish.cpu_ms - run.usage.aws_cpu_seconds * 1000)
+    return HandlerCpu(publish_cpu / subscribers, lane_cpu / max(1, run.delivered))
+
+
+@dataclass(frozen=True)
+class Modelled:
+    subscribers: int
+    poster: str
+    post_cpu_ms: float
+    lanes: int
+    publish_s: float
+    lane_s: float
+    last_post_s: float
+    per_million_delivered: float
+
+
+def _read_and_queue_s(subscribers: int, cpu: HandlerCpu, memory_mb: int) -> float:
+    """Reading `subscribers` ids (1 MB pages), deciding their lanes and sending them."""
+    pages = math.ceil(subscribers / ITEMS_PER_PAGE)
+    sends = math.ceil(math.ceil(subscribers / LANE) / 10)
+    cpu_s = subscribers * cpu.publish_ms_per_recipient / 1000
+    return cpu_s * VCPU_MB / min(memory_mb, VCPU_MB) + (pages + sends) * REQUEST_S
+
+
+def model(
+    subscribers: int,
+    poster: str,
+    post_ms: float,
+    cpu: HandlerCpu,
+    publish_mb: int = PUBLISH_MB,
+    plan_above: int | None = PLAN_ABOVE,
+) -> Modelled:
+    """With `plan_above` (the code since issue #17), a larger channel costs the publish one
+    read of `plan_above` items and a plan message; FanoutFunction reads it all and queues the
+    lanes (one more invocation and SQS message). `None`: the publish reads everything."""
+    lanes = math.ceil(subscribers / LANE)
+    sends = math.ceil(lanes / 10)
+    planned = plan_above is not None and subscribers > plan_above
+    extra_invocations = 0
+    if planned and plan_above is not None:
+        read_s = plan_above * cpu.publish_ms_per_recipient / 1000 * VCPU_MB / publish_mb
+        publish_s = read_s + 2 * REQUEST_S  # the limited Query and the plan's SendMessage
+        planner_s = _read_and_queue_s(subscribers, cpu, FANOUT_MB)
+        extra_invocations, sends = 1, sends + 3  # the plan: sent, received, deleted
+    else:
+        publish_s, planner_s = _read_and_queue_s(subscribers, cpu, publish_mb), 0.0
+    lane_cpu_s = LANE * (post_ms + cpu.lane_ms_per_recipient) / 1000
+    lane_s = lane_cpu_s * VCPU_MB / min(FANOUT_MB, VCPU_MB) + POST_LATENCY_S
+    gb_s = publish_s * publish_mb / 1024 + (lanes * lane_s + planner_s) * FANOUT_MB / 1024
+    invocations = 1 + lanes + extra_invocations
+    dollars = (
+        subscribers * prices.APIGW_MESSAGE
+        + invocations * prices.LAMBDA_REQUEST
+        + gb_s * prices.LAMBDA_GB_SECOND_ARM
+        + subscribers * RRU_PER_RECIPIENT * prices.DYNAMODB_RRU
+        + (sends + 2 * lanes) * prices.SQS_FIFO_REQUEST
+        + invocations * LOG_BYTES_PER_INVOCATION / 1024**3 * prices.CLOUDWATCH_LOGS_INGEST_GB
+    )
+    publish_s += planner_s  # from the publish's start until the last lane is queued
+    return Modelled(
+        subscribers,
+        poster,
+        post_ms,
+        lanes,
+        publish_s,
+        lane_s,
+        publish_s + lane_s,
+        dollars / subscribers * 1_000_000,
+    )
+
+
+def query_page_cpu_ms(items: int = ITEMS_PER_PAGE) -> float:
+    """Client CPU of one Query page of `items` projected subscriptions (parse + decode)."""
+    import json
+
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    from opensock.adapters.dynamodb.codec import from_item
+
+    page = [{"sk": {"S": f"sub#Conn{n:08d}AbCdEf="}} for n in range(items)]
+    body = json.dumps({"Items": page, "Count": items, "ScannedCount": items}).encode()
+
+    class Raw:
+        def stream(self, **_: Any) -> Any:
+            yield body
+
+    client = boto3.session.Session().client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="b", aws_secret_access_key="b"
+    )
+    headers = {"content-type": "application/x-amz-json-1.0"}
+    client.meta.events.register(
+        "before-send", lambda request, **_: AWSResponse(request.url, 200, headers, Raw())
+    )
+
+    def query() -> None:
+        got = client.query(TableName="t", KeyConditionExpression="pk = :p",
+                           ExpressionAttributeValues={":p": {"S": "chan#x"}})  # fmt: skip
+        [from_item(item)["sk"] for item in got["Items"]]
+
+    query()
+    started = time.thread_time()
+    for _ in range(5):
+        query()
+    return (time.thread_time() - started) * 1000 / 5
+
+
+@dataclass(frozen=True)
+class SlowRun:
+    others_last_ms: float
+    """The other connections' last post, from the publish's start (one slow connection)."""
+    baseline_last_ms: float
+    """The same without the slow connection."""
+    slow_ms: float
+    """When the slow connection's own post ended."""
+
+    @property
+    def delay_ms(self) -> float:
+        return max(0.0, self.others_last_ms - self.baseline_last_ms)
+
+
+def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, float]:
+    from bench import clients as c
+    from bench import scale, seed
+    from bench.world import World
+
+    with World(meter, post_latency=POST_LATENCY_S, record_frames=False) as world:
+        channel = "chat.slow"
+        seed.subscribers(world, channel, subscribers, scale.FANOUT_GRANTS)
+        seed.subscribers(world, "chat.warmup", 1, scale.FANOUT_GRANTS, prefix="W")
+        c.server_publish(world, "chat.warmup")
+        slow_id: str | None = None
+        ended: dict[str, float] = {}
+        real = world.gateway.post
+
+        def post(connection_id: str, frame: Any) -> None:
+            nonlocal slow_id
+            if slow_s and slow_id is None:
+                slow_id = connection_id  # the first recipient posted is the slow one
+            if connection_id == slow_id:
+                time.sleep(slow_s)
+            real(connection_id, frame)
+            ended[connection_id] = time.perf_counter()
+
+        world.gateway.post = post  # type: ignore[method-assign]
+        with meter.measure() as usage:
+            started = time.perf_counter()
+            c.server_publish(world, channel)
+            lanes = scale._lane_events(world, meter)
+            if lanes:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(len(lanes)) as pool:
+                    list(pool.map(lambda e: world.invoke("fanout", e, usage), lanes))
+        others = [t for cid, t in ended.items() if cid != slow_id and not cid.startswith("W")]
+        slow = ended.get(slow_id or "", started)
+        return (max(others) - started) * 1000, (slow - started) * 1000
+
+
+def slow_connection(
+    meter: Any, subscribers: int = 1_000, slow_s: float = 2.0, runs: int = 3
+) -> SlowRun:
+    """Median of `runs` alternating runs with and without the slow connection (wall times on
+    a shared machine vary by ± 100 ms from run to run)."""
+    baselines, others, slows = [], [], []
+    for _ in range(runs):
+        baselines.append(_last_posts(meter, subscribers, 0.0)[0])
+        other, slow = _last_posts(meter, subscribers, slow_s)
+        others.append(other)
+        slows.append(slow)
+    middle = runs // 2
+    return SlowRun(sorted(others)[middle], sorted(baselines)[middle], sorted(slows)[middle])
+
+
+@dataclass
+class Figures:
+    post_ms: dict[str, float]
+    cpu: HandlerCpu
+    rows: list[Modelled]
+    slow: SlowRun | None = None
+
+
+def measure(meter: Any, sizes: tuple[int, ...] = (10_000, 100_000)) -> Figures:
+    base = handler_cpu(meter)
+    parse = query_page_cpu_ms() / ITEMS_PER_PAGE
+    cpu = HandlerCpu(base.publish_ms_per_recipient + parse, base.lane_ms_per_recipient)
+    posts = {kind: post_cpu_ms(kind) for kind in ("boto3", "lean")}
+    rows = [model(n, kind, ms, cpu) for n in sizes for kind, ms in posts.items()]
+    rows += [
+        model(n, "lean, publish reads all", posts["lean"], cpu, plan_above=None) for n in sizes
+    ]
+    return Figures(posts, cpu, rows, slow_connection(meter))
+
+
+if __name__ == "__main__":
+    from bench.meter import Meter
+
+    figures = measure(Meter())
+    print(figures.post_ms, figures.cpu, figures.slow)
+    for row in figures.rows:
+        print(row)
