@@ -5,6 +5,7 @@ events (§5.6–§5.8). Every refusal has the spec's code and writes nothing."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -232,3 +233,43 @@ def test_server_reactions_need_a_uid_and_a_live_target(rig: Stack) -> None:
         with pytest.raises(Exception) as refused:
             rig.app.publishing.server_publish(bad, server)
         assert getattr(refused.value, "code", None) == code
+
+
+def test_a_reaction_to_a_message_whose_write_has_not_landed_yet_still_counts(
+    rig: Stack, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a message whose frame arrived before its item is readable (it is stored while its
+    # posts are in flight): the reaction's batch read does not find it
+    message_id = publish(rig)
+    reader = rig.client_reader
+    original = reader.read
+
+    def before_the_write(*args: Any, **kwargs: Any) -> Any:
+        return replace(original(*args, **kwargs), message=None)
+
+    monkeypatch.setattr(reader, "read", before_the_write)
+    # WHEN bob reacts at once
+    reply = react(rig, "bob", message_id)
+    # THEN the target is read again after a short wait, and the reaction counts
+    assert reply is None
+    assert len(sleeps) == 1 and len(reaction_items(rig)) == 1
+    assert frames(rig, "ann")[-1]["event"] == "hotsock.messageReactionAdded"
+
+
+def test_a_long_missing_target_is_not_waited_for(rig: Stack, sleeps: list[float]) -> None:
+    # GIVEN a message id from ten seconds ago that was never stored
+    message_id = publish(rig, event="typing")
+    rig.clock.advance(10)  # type: ignore[attr-defined]
+    # WHEN a reaction names it, THEN MESSAGE_NOT_FOUND at once
+    reply = react(rig, "bob", message_id)
+    assert reply is not None and reply["error"]["code"] == "MESSAGE_NOT_FOUND"
+    assert sleeps == [] and reaction_items(rig) == []
+
+
+def test_a_recent_missing_target_is_read_again_then_refused(
+    rig: Stack, sleeps: list[float]
+) -> None:
+    message_id = publish(rig, event="typing")  # not stored (no `store`)
+    reply = react(rig, "bob", message_id)
+    assert reply is not None and reply["error"]["code"] == "MESSAGE_NOT_FOUND"
+    assert len(sleeps) == 5 and sum(sleeps) < 0.5

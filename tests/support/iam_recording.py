@@ -31,6 +31,23 @@ def _record_calls() -> None:
         return original(self, operation_name, api_params)
 
     BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+    _record_lean_posts()
+
+
+def _record_lean_posts() -> None:
+    """The lean poster signs its own requests (no botocore client): record its posts too."""
+    from opensock.adapters.apigw import LeanPoster
+
+    original = LeanPoster.post
+
+    def post(self: Any, connection_id: str, data: bytes) -> None:
+        function = CURRENT_FUNCTION.get()
+        if function is not None:
+            calls = actions("apigatewaymanagementapi", "PostToConnection", {})
+            RECORDED[function].update(calls)
+        original(self, connection_id, data)
+
+    LeanPoster.post = post  # type: ignore[method-assign]
 
 
 def _attribute_handlers() -> None:

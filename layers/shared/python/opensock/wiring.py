@@ -247,7 +247,14 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         resume_handoff_seconds=settings.resume_handoff_seconds,
     )
     reactions = Reactions(
-        a.client_reader, a.subscriptions, a.messages, fanout, a.dedup, a.pubsub, a.clock
+        a.client_reader,
+        a.subscriptions,
+        a.messages,
+        fanout,
+        a.dedup,
+        a.pubsub,
+        a.clock,
+        sleep=a.sleep,
     )
     publishing = Publishing(
         a.connections,

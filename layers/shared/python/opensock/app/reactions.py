@@ -12,10 +12,12 @@ reacting connection only with `messages["hotsock.messageReaction"].echo`. Pub/su
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
 from opensock.app.fanout import Fanout
+from opensock.app.retry import Sleep, attempts
 from opensock.app.subscriptions import target_subscription
 from opensock.clock import Clock
 from opensock.domain.auth.permissions import Permissions
@@ -34,7 +36,7 @@ from opensock.domain.reaction_rules import (
     reaction_frame,
 )
 from opensock.domain.requests import ReactionFrame, ServerReactionRequest, parse_body
-from opensock.domain.stored_messages import StoredMessage
+from opensock.domain.stored_messages import StoredMessage, id_millis
 from opensock.errors import (
     MessageNotFoundError,
     NotSubscribedError,
@@ -50,6 +52,11 @@ from opensock.ports import (
     SubscriptionRepository,
 )
 
+RECENT_SECONDS = 5
+"""A missing target this young may still be being written (it is stored beside its posts)."""
+RECENT_ATTEMPTS = 6
+"""Reads of a recent missing target: ≈ 0.3 s of backoff in all (app/retry.py)."""
+
 
 class Reactions:
     def __init__(
@@ -61,7 +68,10 @@ class Reactions:
         dedup: DedupRepository,
         publisher: EventPublisher,
         clock: Clock,
+        *,
+        sleep: Sleep = time.sleep,
     ) -> None:
+        self._sleep = sleep
         self._reader = reader
         self._subscriptions = subscriptions
         self._messages = messages
@@ -97,9 +107,7 @@ class Reactions:
         """A server publish of `hotsock.messageReaction` (S §2.6): no permission check."""
         body = parse_body(ServerReactionRequest, payload)
         request = parse_reaction(body.data, server=True)
-        message = self._messages.get(body.channel, request.message_id, self._clock())
-        if message is None:
-            raise MessageNotFoundError()
+        message = self._find(body.channel, request.message_id, None)
         response = {"channel": body.channel, "event": REACTION_EVENT}
         dedup = body.deduplication_id
         if dedup and not self._dedup.claim(dedup, DEDUP_WINDOW_SECONDS):
@@ -108,6 +116,22 @@ class Reactions:
         actor = request.member or Member(None)
         self._apply(message, request, actor, origin, None, emit=body.emit_pub_sub_event)
         return response
+
+    def _find(
+        self, channel: str, message_id: str, read: StoredMessage | None, was_read: bool = False
+    ) -> StoredMessage:
+        """The target message. A message is stored while its posts are in flight, so a client
+        may react to a frame whose write has not landed yet: a missing message younger than
+        `RECENT_SECONDS` is read again (strongly consistent) with a short backoff."""
+        for attempt in attempts(self._sleep, RECENT_ATTEMPTS):
+            if attempt or not was_read:
+                read = self._messages.get(channel, message_id, self._clock())
+            if read is not None:
+                return read
+            if self._clock() * 1000 - id_millis(message_id) > RECENT_SECONDS * 1000:
+                break
+        count("ReactionTargetMissing")
+        raise MessageNotFoundError()
 
     def _client_react(
         self,
@@ -126,11 +150,8 @@ class Reactions:
             raise ReactionPermissionDeniedError("not subscribed to this channel")
         if not sub.uid:
             raise UserIdRequiredError("a uid is required to react")
-        message = reads.message
-        if channel != reads.channel:  # an alias: the batch read looked under the other name
-            message = self._messages.get(channel, request.message_id, self._clock())
-        if message is None:
-            raise MessageNotFoundError()
+        # an alias: the batch read looked under the other name
+        message = self._find(channel, request.message_id, reads.message, channel == reads.channel)
         permissions = Permissions.from_entries(connection.grants, sub.token_grants)
         if not permissions.can_react(channel, message.event, request.reaction):
             raise ReactionPermissionDeniedError()

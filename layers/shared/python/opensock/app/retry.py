@@ -27,9 +27,9 @@ def pause(retry: int, draw: Callable[[], float] = random.random) -> float:
     return draw() * cap
 
 
-def attempts(sleep: Sleep) -> Iterator[int]:
-    """Attempt numbers 0 … ATTEMPTS-1, sleeping before each one but the first."""
-    for attempt in range(ATTEMPTS):
+def attempts(sleep: Sleep, count: int = ATTEMPTS) -> Iterator[int]:
+    """Attempt numbers 0 … count-1, sleeping before each one but the first."""
+    for attempt in range(count):
         if attempt:
             sleep(pause(attempt))
         yield attempt
