@@ -30,7 +30,7 @@ from opensock.edge.http import HttpRequest, HttpResult, NotAllowedError, parse_h
 from opensock.errors import InvalidMessageError, NotFoundError
 from opensock.observability import count
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the App is built on the first invocation (cold start)
     from opensock.wiring import App
 
 

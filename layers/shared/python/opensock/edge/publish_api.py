@@ -23,7 +23,7 @@ from opensock.errors import AppError, InvalidMessageError, NotFoundError
 from opensock.jsoncodec import is_valid_unicode
 from opensock.observability import count
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the App is built on the first invocation (cold start)
     from opensock.wiring import App
 
 LIST_SCHEDULES = "hotsock.listSchedules"
