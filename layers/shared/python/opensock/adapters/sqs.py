@@ -47,7 +47,9 @@ def _chunks(bodies: list[tuple[FanoutBatch, str]]) -> list[list[tuple[FanoutBatc
     return chunks
 
 
-class SqsFanoutQueue:
+class SqsQueue:
+    """One queue and a lazily created SQS client (shared by every SQS adapter)."""
+
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self._queue_url = queue_url
         self._client = client
@@ -60,6 +62,8 @@ class SqsFanoutQueue:
             self._client = boto3.client("sqs")
         return self._client
 
+
+class SqsFanoutQueue(SqsQueue):
     def send(self, batches: Sequence[FanoutBatch]) -> None:
         bodies = [(batch, dumps(batch.to_json())) for batch in batches]
         trace = traceparent()

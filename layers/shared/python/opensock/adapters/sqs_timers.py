@@ -7,27 +7,15 @@ A timer due further away than one hop arrives early and LivenessFunction sends i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from opensock.adapters.sqs import SqsQueue
 from opensock.domain.timers import Timer
 from opensock.jsoncodec import dumps
 
 MAX_ENTRIES = 10
 
 
-class SqsTimers:
-    def __init__(self, queue_url: str, client: Any = None) -> None:
-        self._queue_url = queue_url
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs")
-        return self._client
-
+class SqsTimers(SqsQueue):
     def start(self, timers: Sequence[Timer], now: float) -> None:
         for start in range(0, len(timers), MAX_ENTRIES):
             entries = [

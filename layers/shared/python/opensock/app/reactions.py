@@ -13,7 +13,6 @@ reacting connection only with `messages["hotsock.messageReaction"].echo`. Pub/su
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 from opensock.app.fanout import Fanout
@@ -22,7 +21,7 @@ from opensock.app.subscriptions import target_subscription
 from opensock.clock import Clock
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.fanout_jobs import FanoutJob
-from opensock.domain.messages import DEDUP_WINDOW_SECONDS, new_message_id
+from opensock.domain.messages import DEDUP_WINDOW_SECONDS, new_message_id, sender_origin
 from opensock.domain.model import Connection, Member, Origin
 from opensock.domain.prefetch import ClientReads
 from opensock.domain.reaction_rules import (
@@ -87,11 +86,7 @@ class Reactions:
         connection = reads.connection
         if connection is None:
             raise ReactionPermissionDeniedError("connection is not open")
-        origin = replace(
-            origin,
-            source_ip=connection.source_ip or origin.source_ip,
-            user_agent=connection.user_agent or origin.user_agent,
-        )
+        origin = sender_origin(connection, origin)
         self._client_react(connection, reads, request, origin, http=False)
 
     def react_over_http(self, connection: Connection, body: Any, origin: Origin) -> str:
