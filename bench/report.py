@@ -287,7 +287,8 @@ def targets(results: Results) -> tuple[str, list[tuple[str, bool, str]]]:
     if 1 in by_n:
         run = by_n[1]
         value = per_million(cost_of(run.usage).total / max(1, run.delivered))
-        checks.append(("1:1 server message: ≤ $1.60 per M", value <= 1.60, money(value, 3)))
+        checks.append(("1:1 server message: ≤ $1.40 per M (#17; was ≤ $1.60)", value <= 1.40,
+                       money(value, 3)))  # fmt: skip
     stored = {run.subscribers: run for run in results.stored_fanout}
     if 1 in stored:
         run = stored[1]
@@ -299,11 +300,21 @@ def targets(results: Results) -> tuple[str, list[tuple[str, bool, str]]]:
         value = per_million(cost_of(client.usage).total)
         checks.append(
             (
-                "1:1 client message (WebSocket in + out): ≤ $1.60 per M",
-                value <= 1.60,
+                "1:1 client message (WebSocket in + out): ≤ $2.30 per M (#17)",
+                value <= 2.30,
                 money(value, 3),
             )
         )
+    subscribe = _op(results.operations, "subscribe, standard channel")
+    if subscribe:
+        value = per_million(cost_of(subscribe.usage).total)
+        checks.append(("subscribe, standard channel: ≤ $5.00 per M (#17)", value <= 5.00,
+                       f"{money(value, 2)} ({subscribe.usage.wru:g} WRU)"))  # fmt: skip
+    umd50 = next((m for m in results.umd if m.name.startswith("umdUpdate propagated to 50 ")), None)
+    if umd50:
+        n = umd50.usage.dynamodb_requests
+        checks.append(("umdUpdate propagated to 50 subscriptions: ≤ 12 DynamoDB requests (#17)",
+                       n <= 12, f"{n} requests"))  # fmt: skip
     snap = _op(results.operations, "subscribe, with storage snapshot")
     if snap:
         n = snap.usage.dynamodb_requests

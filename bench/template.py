@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,9 +35,18 @@ def platform_log_bytes() -> int:
     """Bytes of Lambda platform lines per invocation: none when `SystemLogLevel` is WARN+."""
     from tools.cfn_yaml import load_template
 
-    globals_ = load_template(ROOT / "template.yaml").get("Globals", {}).get("Function", {})
-    level = str(globals_.get("LoggingConfig", {}).get("SystemLogLevel", "INFO")).upper()
-    return 0 if level in {"WARN", "ERROR", "FATAL"} else PLATFORM_LOG_BYTES
+    template = load_template(ROOT / "template.yaml")
+    globals_ = template.get("Globals", {}).get("Function", {})
+    level = _resolved(template, globals_.get("LoggingConfig", {}).get("SystemLogLevel", "INFO"))
+    return 0 if str(level).upper() in {"WARN", "ERROR", "FATAL"} else PLATFORM_LOG_BYTES
+
+
+def _resolved(template: dict[str, Any], value: Any) -> Any:
+    """A `!Ref` to a parameter is that parameter's default (what `sam deploy` gives it)."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        parameter = template.get("Parameters", {}).get(value["Ref"], {})
+        return parameter.get("Default", "INFO")
+    return value
 
 
 def memory_of(function: str) -> int:
