@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from functions.subscribe.app import lambda_handler
+from opensock.domain.lanes import choose_lane, lane_draw
 from opensock.errors import PresenceCapacityReachedError
 from opensock.jsoncodec import loads
 from tests.support.calls import subscribe
@@ -236,11 +237,12 @@ def test_request_counts(channel_stack: Stack) -> None:
     call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "presence.p"})
     presence = counter.by_operation()
     print("subscribe standard", standard, "presence", presence)
-    # GetItem connection + one transaction (connection check, subscription, count) + the
-    # consistent count read for pub/sub's channelUpdated (pub/sub is on here)
-    assert standard == {"GetItem": 2, "TransactWriteItems": 1}
+    # BatchGetItem of the connection and the channel's count (its lane) + one transaction
+    # (connection check, subscription, count) + the consistent count read for pub/sub's
+    # channelUpdated (pub/sub is on here)
+    assert standard == {"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1}
     # + member Query before the transaction, and the fan-out Query of the member frame
-    assert presence == {"GetItem": 2, "Query": 2, "TransactWriteItems": 1}
+    assert presence == {"BatchGetItem": 1, "GetItem": 1, "Query": 2, "TransactWriteItems": 1}
 
 
 def test_request_counts_without_pubsub(channel_stack: Stack) -> None:
@@ -250,8 +252,27 @@ def test_request_counts_without_pubsub(channel_stack: Stack) -> None:
     counter = count_dynamodb(channel_stack)
     # WHEN the connection subscribes to a standard channel
     call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
-    # THEN it is the connection read and one transaction
-    assert counter.by_operation() == {"GetItem": 1, "TransactWriteItems": 1}
+    # THEN it is the connection read (with the channel's count) and one transaction
+    assert counter.by_operation() == {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+
+def test_a_subscription_keeps_the_lane_chosen_from_the_channel_count(
+    channel_stack: Stack,
+) -> None:
+    # GIVEN a channel of 1,000 subscriptions and a connection allowed into it and an alias
+    channel_stack.channel_meta.add_subscriptions("big", 1_000)
+    grants = {"big": {"subscribe": True}, "small": {"subscribe": True}}
+    open_connection(channel_stack, "A", grants, uid="a")
+    # WHEN it subscribes to the big channel and to an empty one
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "big"})
+    call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "small"})
+    # THEN the big channel's subscription has a queued lane of the window for 1,000, the
+    # empty channel's the inline lane (both stored on the item)
+    big = channel_stack.subscriptions.get("big", "A")
+    small = channel_stack.subscriptions.get("small", "A")
+    assert big is not None and small is not None
+    assert big.lane == choose_lane(1_000, lane_draw("big", "A")) and 2 <= big.lane <= 6
+    assert small.lane == 0
 
 
 def _cancel_first(stack: Stack, codes: list[str]) -> list[int]:

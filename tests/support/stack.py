@@ -45,6 +45,11 @@ class Stack:
         self._overrides[name] = value
         self._build()
 
+    def with_settings(self, **update: Any) -> Stack:
+        """Another stack on the same adapters' overrides, with these settings changed
+        (`fanout_batch_size=5`: lanes of 5, chosen at subscribe as in a deployment)."""
+        return Stack(self._settings.model_copy(update=update), **self._overrides)
+
     @property
     def fanout(self) -> Any:
         return self.app.fanout

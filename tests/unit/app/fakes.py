@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from opensock.domain.lanes import Recipient
 from opensock.domain.model import Connection, Subscription
 from opensock.jsoncodec import JsonValue
 
@@ -35,16 +36,15 @@ class MemorySubscribers:
         self.subscribers = subscribers or {}
         self.queries = 0
 
-    def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
+    def recipients(self, channel: str, stored_id: str | None = None) -> list[Recipient]:
         self.queries += 1
-        return [sub.connection_id for sub in self.subscribers.get(channel, [])]
+        return [Recipient(sub.connection_id, sub.lane) for sub in self.subscribers.get(channel, [])]
 
     def first_recipients(
         self, channel: str, limit: int, stored_id: str | None = None
-    ) -> tuple[list[str], bool]:
-        self.queries += 1
-        ids = [sub.connection_id for sub in self.subscribers.get(channel, [])]
-        return ids[:limit], len(ids) > limit
+    ) -> tuple[list[Recipient], bool]:
+        found = self.recipients(channel, stored_id)
+        return found[:limit], len(found) > limit
 
     def list_subscribers(self, channel: str) -> Iterator[Subscription]:
         self.queries += 1
@@ -65,7 +65,9 @@ class RecordingQueue:
         self.plans.append(job)
 
 
-def subscription(channel: str, connection_id: str, **grants: Any) -> Subscription:
+def subscription(
+    channel: str, connection_id: str, lane: int | None = None, **grants: Any
+) -> Subscription:
     return Subscription(
         channel=channel,
         connection_id=connection_id,
@@ -74,4 +76,5 @@ def subscription(channel: str, connection_id: str, **grants: Any) -> Subscriptio
         created_at=0.0,
         expires_at=2_000_000_000,
         connect_grants=grants.get("connect", {}),
+        lane=lane,
     )

@@ -25,12 +25,42 @@ def test_small_channel_is_posted_inline_except_to_the_excluded_sender() -> None:
     assert sorted(gateway.frames) == ["C1", "C2"] and queue.batches == []
 
 
-def test_large_channel_goes_to_the_queue_in_lanes_covering_everyone_once() -> None:
+def test_lanes_without_a_stored_lane_cover_everyone_once_and_lane_0_is_inline() -> None:
+    # GIVEN 7 subscriptions written before lanes were stored, lanes of 3
     fanout, gateway, queue = rig(7, batch_size=3)
+    # WHEN published to
     report = fanout.deliver(FanoutJob("c", FRAME))
-    assert report.batches == 3 and gateway.frames == {}
-    ids = [cid for batch in queue.batches for cid in batch.connection_ids]
-    assert sorted(ids) == sorted(f"C{n}" for n in range(7))
+    # THEN the old rule (crc32 % 3 lanes) places them; lane 0 is posted here, the rest queued
+    inline = sorted(gateway.frames)
+    queued = [cid for batch in queue.batches for cid in batch.connection_ids]
+    assert sorted(inline + queued) == sorted(f"C{n}" for n in range(7))
+    assert report.batches == len(queue.batches) == 2 and {b.lane for b in queue.batches} == {1, 2}
+
+
+def test_stored_lanes_decide_the_path_whatever_the_channel_size() -> None:
+    # GIVEN a small channel whose subscriptions were given lanes 0 and 4 at subscribe
+    subs = [subscription("c", "A", lane=0), subscription("c", "B", lane=4)]
+    gateway, queue = FakeConnections(), RecordingQueue()
+    fanout = Fanout(gateway, MemorySubscribers({"c": subs}), queue)  # type: ignore[arg-type]
+    # WHEN published to (2 recipients: far below the lane size)
+    report = fanout.deliver(FanoutJob("c", FRAME))
+    # THEN lane 0 is posted inline and lane 4 still goes to its own FIFO group
+    assert list(gateway.frames) == ["A"] and report.batches == 1
+    assert [(b.lane, b.connection_ids) for b in queue.batches] == [(4, ("B",))]
+
+
+def test_a_lane_larger_than_the_batch_size_stays_in_its_group() -> None:
+    # GIVEN 5 subscriptions in lane 2, batches of 2
+    subs = MemorySubscribers({"c": [subscription("c", f"C{n}", lane=2) for n in range(5)]})
+    gateway, queue = FakeConnections(), RecordingQueue()
+    fanout = Fanout(gateway, subs, queue, batch_size=2)  # type: ignore[arg-type]
+    # WHEN published to
+    fanout.deliver(FanoutJob("c", FRAME))
+    # THEN three messages of lane 2 (one FIFO group: posted one after another) cover them once
+    assert [b.lane for b in queue.batches] == [2, 2, 2]
+    assert sorted(cid for b in queue.batches for cid in b.connection_ids) == sorted(
+        f"C{n}" for n in range(5)
+    )
 
 
 def test_gone_connections_are_handed_to_the_pruner() -> None:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
+from opensock.domain.lanes import Recipient
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.pending_schedules import PendingSchedule
 from opensock.domain.prefetch import ClientReads
@@ -148,14 +149,15 @@ class SubscriptionRepository(Protocol):
 
     def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
 
-    def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
-        """Connection ids of the live subscriptions. With `stored_id` (a stored message), those
-        still resuming up to that id or later are left out: their resume delivers it."""
+    def recipients(self, channel: str, stored_id: str | None = None) -> list[Recipient]:
+        """Connection ids and lanes of the live subscriptions. With `stored_id` (a stored
+        message), those still resuming up to that id or later are left out: their resume
+        delivers it."""
 
     def first_recipients(
         self, channel: str, limit: int, stored_id: str | None = None
-    ) -> tuple[list[str], bool]:
-        """`recipient_ids` of at most `limit` subscriptions (one read), and whether more follow."""
+    ) -> tuple[list[Recipient], bool]:
+        """`recipients` of at most `limit` subscriptions (one read), and whether more follow."""
 
 
 class MemberRepository(Protocol):
@@ -246,6 +248,12 @@ class ClientReader(Protocol):
         storage_key: str | None = None,
         message_id: str | None = None,
     ) -> ClientReads: ...
+
+    def connection_and_count(
+        self, connection_id: str, channel: str
+    ) -> tuple[Connection | None, int]:
+        """A subscribe's first read: the live connection and the channel's subscriptionsCount
+        (for its lane, `domain/lanes.py`), in one request."""
 
 
 class MessageRepository(Protocol):

@@ -245,6 +245,9 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         after_subscribe=[storage.post_snapshot],
         resume=history.resume,
         resume_handoff_seconds=settings.resume_handoff_seconds,
+        reads=a.client_reader,
+        channel_meta=a.channel_meta,
+        lane_size=settings.fanout_batch_size,
     )
     reactions = Reactions(
         a.client_reader,

@@ -4,10 +4,11 @@ Read the recipients once, post concurrently, hand gone connections to a pruner.
 
 Posts run on a thread pool as wide as a batch (capped at `MAX_POST_WORKERS`), so a batch is
 one round of posts: they wait on the network, and the function is billed while it waits. One
-failed post never stops the others. A channel with more than `batch_size` recipients is split
-into lanes by a stable hash of the connection id (so a connection keeps its lane, and its FIFO
-order, from one message to the next), shuffled within each lane, and sent to the queue;
-FanoutFunction posts each lane with `deliver_batch`. Above `PLAN_ABOVE` subscriptions the
+failed post never stops the others. Each subscription carries the lane it was given at
+subscribe (`domain/lanes.py`): the inline lane (0) is posted here, every other lane is
+shuffled and sent to the queue, one FIFO group per lane, so a connection keeps its path and
+its order from one message to the next whatever the channel's size; FanoutFunction posts each
+lane with `deliver_batch`. Above `PLAN_ABOVE` subscriptions the
 publishing function only queues a plan (the job itself) and FanoutFunction reads the channel
 and queues its lanes (`queue_lanes`).
 """
@@ -15,9 +16,7 @@ and queues its lanes (`queue_lanes`).
 from __future__ import annotations
 
 import contextvars
-import math
 import random
-import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.fanout_jobs import Audience, FanoutBatch, FanoutJob
 from opensock.domain.frames import Frame
+from opensock.domain.lanes import INLINE_LANE, Recipient, by_lane
 from opensock.errors import ConnectionGoneError
 from opensock.jsoncodec import dumps, loads
 from opensock.observability import count, logger
@@ -76,8 +76,11 @@ class Fanout:
 
     def deliver(self, job: FanoutJob, alongside: Alongside | None = None) -> FanoutReport:
         """Post `job.frame` to its recipients; `alongside` runs while the posts are in flight
-        (before the lanes are queued, for a large channel). Its error is raised after the
-        posts have finished and gone connections were pruned."""
+        (before the lanes are queued, when there are queued lanes). Its error is raised after
+        the posts have finished and gone connections were pruned.
+
+        The inline lane (0) is posted here, every other lane is queued: each subscription's
+        lane, and so its path, is fixed at subscribe (`domain/lanes.py`)."""
         if self._queue is not None and job.audience.kind == "all":
             first, more = self._subscriptions.first_recipients(
                 job.channel, self._plan_above, job.stored_id
@@ -87,24 +90,31 @@ class Fanout:
                     alongside()
                 self._queue.plan(job)
                 return FanoutReport(batches=1)
-            ids = [cid for cid in first if cid != job.exclude_connection_id]
+            recipients = [r for r in first if r.connection_id != job.exclude_connection_id]
         else:
-            ids = self.recipients(job)
-        if len(ids) > self._batch_size and self._queue is not None:
+            recipients = self.recipients(job)
+        lanes = by_lane(recipients, self._batch_size)
+        if self._queue is None:
+            ids = [cid for lane in lanes.values() for cid in lane]
+        else:
+            ids = lanes.pop(INLINE_LANE, [])
+        batches = self._batches(job, lanes)
+        if batches and self._queue is not None:
             if alongside is not None:
                 alongside()
-            batches = self.lanes(job, ids)
+                alongside = None
             self._queue.send(batches)
-            return FanoutReport(recipients=len(ids), batches=len(batches))
         if alongside is not None:
-            return self._post_alongside(job.frame, ids, alongside)
-        report = self.post_all(job.frame, ids)
-        self._prune(report)
-        # The SQS worker counts its own lanes (deliver_records).
-        if report.posted:
-            count("FanoutDelivered", report.posted)
-        if report.failed:
-            count("FanoutFailed", report.failed)
+            report = self._post_alongside(job.frame, ids, alongside)
+        else:
+            report = self.post_all(job.frame, ids)
+            self._prune(report)
+            # The SQS worker counts its own lanes (deliver_records).
+            if report.posted:
+                count("FanoutDelivered", report.posted)
+            if report.failed:
+                count("FanoutFailed", report.failed)
+        report.recipients, report.batches = len(recipients), len(batches)
         return report
 
     def _post_alongside(
@@ -149,41 +159,41 @@ class Fanout:
         return total
 
     def queue_lanes(self, job: FanoutJob) -> None:
-        """FanoutFunction, for a large channel's plan: read every recipient, queue the lanes."""
+        """FanoutFunction, for a large channel's plan: read every recipient, queue every lane
+        (the inline one too: the publishing function did not read it)."""
         if self._queue is None:
             raise RuntimeError("a fan-out plan needs the FanoutQueue")
-        ids = self.recipients(job)
-        self._queue.send(self.lanes(job, ids))
+        self._queue.send(self._batches(job, by_lane(self.recipients(job), self._batch_size)))
 
     def deliver_to_observers(self, channel: str, key: str, frame: Frame) -> int:
         """Subscribers whose permissions `observe` the key (the storage `ObserverDelivery`)."""
         job = FanoutJob(channel, frame, audience=Audience.observers(key))
         return self.deliver(job).recipients
 
-    def recipients(self, job: FanoutJob) -> list[str]:
+    def recipients(self, job: FanoutJob) -> list[Recipient]:
         if job.audience.kind == "observers":
             key = job.audience.key or ""
-            ids = [
-                sub.connection_id
+            found = [
+                Recipient(sub.connection_id, sub.lane)
                 for sub in self._subscriptions.list_subscribers(job.channel)
                 if Permissions.from_entries(sub.connect_grants, sub.token_grants).storage_flag(
                     job.channel, key, "observe"
                 )
             ]
         else:
-            ids = self._subscriptions.recipient_ids(job.channel, job.stored_id)
-        return [cid for cid in ids if cid != job.exclude_connection_id]
+            found = self._subscriptions.recipients(job.channel, job.stored_id)
+        return [r for r in found if r.connection_id != job.exclude_connection_id]
 
-    def lanes(self, job: FanoutJob, ids: Sequence[str]) -> list[FanoutBatch]:
-        lane_count = math.ceil(len(ids) / self._batch_size)
-        lanes: list[list[str]] = [[] for _ in range(lane_count)]
-        for cid in ids:
-            lanes[zlib.crc32(cid.encode()) % lane_count].append(cid)
+    def _batches(self, job: FanoutJob, lanes: dict[int, list[str]]) -> list[FanoutBatch]:
+        """One queued message per lane (more if a lane outgrew the batch size: same group, so
+        still in order), shuffled within (v1.10.0: no connection is systematically first)."""
         batches = []
-        for number, lane in enumerate(lanes):
-            random.shuffle(lane)
-            if lane:
-                batches.append(FanoutBatch(job.channel, job.frame, tuple(lane), number))
+        for number in sorted(lanes):
+            ids = lanes[number]
+            random.shuffle(ids)
+            for at in range(0, len(ids), self._batch_size):
+                chunk = tuple(ids[at : at + self._batch_size])
+                batches.append(FanoutBatch(job.channel, job.frame, chunk, number))
         return batches
 
     def post_all(self, frame: Frame, ids: Sequence[str]) -> FanoutReport:

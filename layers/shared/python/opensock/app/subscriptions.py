@@ -5,6 +5,7 @@ with the connection's `expiresAt`, in a transaction that checks the connection r
 live: a subscribe that races the connection's disconnect writes nothing (no orphan). The same
 transaction records the channel in the connection item's `channels` set, so `$disconnect` finds
 it even while gsi1 lags; past `RECORDED_CHANNELS_MAX_BYTES` names it stops recording (gsi1 alone).
+Each subscription gets its delivery lane here, once (`domain/lanes.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from opensock.domain.auth.patterns import is_exact
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.auth.tokens import TokenVerifier
 from opensock.domain.frames import Frame
+from opensock.domain.lanes import LANE_SIZE, choose_lane, lane_draw
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.names import is_presence
 from opensock.domain.storage_access import SubscriptionLookup
@@ -37,7 +39,13 @@ from opensock.errors import (
     SubscribePermissionDeniedError,
 )
 from opensock.observability import count, logger
-from opensock.ports import ConnectionGateway, ConnectionRepository, SubscriptionRepository
+from opensock.ports import (
+    ChannelMetaRepository,
+    ClientReader,
+    ConnectionGateway,
+    ConnectionRepository,
+    SubscriptionRepository,
+)
 
 RECORDED_CHANNELS_MAX_BYTES = 4096
 """Budget of the connection item's `channels` set (names are never removed, docs/decisions.md):
@@ -114,6 +122,9 @@ class Subscriptions:
         *,
         resume: Resume | None = None,
         resume_handoff_seconds: float = RESUME_HANDOFF_SECONDS,
+        reads: ClientReader,
+        channel_meta: ChannelMetaRepository,
+        lane_size: int = LANE_SIZE,
     ) -> None:
         self._connections = connections
         self._subscriptions = subscriptions
@@ -124,6 +135,9 @@ class Subscriptions:
         self._after_subscribe = tuple(after_subscribe)
         self._resume = resume
         self._handoff = resume_handoff_seconds
+        self._reads = reads
+        self._channel_meta = channel_meta
+        self._lane_size = lane_size
 
     def subscribe_from_socket(
         self,
@@ -132,11 +146,18 @@ class Subscriptions:
         token: str | None,
         resume_after: str | None = None,
     ) -> None:
-        """`hotsock.subscribe`: the connection must still be open."""
-        connection = self._connections.get(connection_id)
+        """`hotsock.subscribe`: the connection must still be open. Its read brings the
+        channel's count along (the lane), under the name as sent."""
+        connection, count = self._reads.connection_and_count(connection_id, channel)
         if connection is None:
             raise SubscribePermissionDeniedError("connection is not open", channel=channel)
-        self.subscribe(connection, channel, token=token, resume_after=resume_after)
+        self.subscribe(
+            connection,
+            channel,
+            token=token,
+            resume_after=resume_after,
+            channel_count=(channel, count),
+        )
 
     def subscribe(
         self,
@@ -146,14 +167,16 @@ class Subscriptions:
         token: str | None = None,
         auto: bool = False,
         resume_after: str | None = None,
+        channel_count: tuple[str, int] | None = None,
     ) -> Subscription | None:
         """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub; with
         `resume_after`, then deliver the stored messages after it (docs/extensions.md).
 
         Returns None when the connection disappeared meanwhile (nothing was written).
+        `channel_count`: a channel's subscriptionsCount already read (`subscribe_from_socket`).
         """
         try:
-            sub, claims = self._prepare(connection, requested, token, auto)
+            sub, claims = self._prepare(connection, requested, token, auto, channel_count)
             if resume_after is not None and self._resume is not None:
                 cutoff = highest_id(int((self._clock() + self._handoff) * 1000))
                 sub = replace(sub, resume_until=cutoff)
@@ -207,7 +230,12 @@ class Subscriptions:
         return frames.unsubscribed(sub)
 
     def _prepare(
-        self, connection: Connection, requested: str, token: str | None, auto: bool
+        self,
+        connection: Connection,
+        requested: str,
+        token: str | None,
+        auto: bool,
+        channel_count: tuple[str, int] | None = None,
     ) -> tuple[Subscription, Claims | None]:
         claims = self._token_claims(token, connection)  # §7.1 step 1
         perms = permissions_for(connection, claims)
@@ -215,7 +243,8 @@ class Subscriptions:
         if not is_valid_channel_name(channel):
             raise SubscribePermissionDeniedError("invalid channel name")
         try:
-            return self._admit(connection, claims, perms, channel, auto), claims
+            sub = self._admit(connection, claims, perms, channel, auto)
+            return replace(sub, lane=self._lane(connection, channel, channel_count)), claims
         except AppError:
             # Step 3 comes before steps 4-6, but is read only when one of them refuses: an
             # admitted subscribe learns it from the join's own condition, at no extra request.
@@ -239,6 +268,19 @@ class Subscriptions:
         if is_presence(channel) and not sub.uid:
             raise PresenceUserIdRequiredError()
         return sub
+
+    def _lane(
+        self, connection: Connection, channel: str, channel_count: tuple[str, int] | None
+    ) -> int:
+        """The subscription's delivery lane, fixed for its life (`domain/lanes.py`), from the
+        count read with the connection; else (auto-subscribe, an alias) one eventually
+        consistent read of it (0.5 RRU)."""
+        if channel_count is not None and channel_count[0] == channel:
+            subscriptions = channel_count[1]
+        else:
+            subscriptions = self._channel_meta.subscriptions_count(channel)
+        draw = lane_draw(channel, connection.connection_id)
+        return choose_lane(subscriptions, draw, self._lane_size)
 
     def _token_claims(self, token: str | None, connection: Connection) -> Claims | None:
         if token is None:

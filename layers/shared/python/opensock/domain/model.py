@@ -118,6 +118,9 @@ class Subscription:
     resume_until: str | None = None
     """Made with `resumeAfter` (docs/extensions.md): stored messages with ids up to this one
     reach it through its resume, not the live fan-out."""
+    lane: int | None = None
+    """Its delivery lane (`domain/lanes.py`), fixed at subscribe; None on items written before
+    lanes were stored."""
 
     @property
     def identity(self) -> Member:

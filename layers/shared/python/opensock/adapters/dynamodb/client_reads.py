@@ -18,6 +18,7 @@ from opensock.adapters.dynamodb.message_table import message_from
 from opensock.adapters.dynamodb.storage_table import entry_from_item
 from opensock.adapters.dynamodb.subscription_table import subscription_from
 from opensock.clock import Clock, system_clock
+from opensock.domain.model import Connection
 from opensock.domain.prefetch import ClientReads
 
 
@@ -65,6 +66,21 @@ class ClientReader(TableAdapter):
             message_id=message_id,
             message=message_from(message) if message is not None else None,
         )
+
+    def connection_and_count(
+        self, connection_id: str, channel: str
+    ) -> tuple[Connection | None, int]:
+        """The live connection and `subscriptionsCount` of the channel's meta item: one
+        request where the connection alone was one (+1 RRU, the meta item read consistently)."""
+        connection_key = (keys.connection_pk(connection_id), keys.CONNECTION_SK)
+        meta_key = (keys.channel_pk(channel), keys.CHANNEL_META_SK)
+        wanted = [to_item({"pk": pk, "sk": sk}) for pk, sk in (connection_key, meta_key)]
+        found = {(values["pk"], values["sk"]): values for values in self._batch_get(wanted)}
+        conn = found.get(connection_key)
+        if conn is not None and not keys.is_live(conn.get(keys.TTL_ATTRIBUTE), self._clock()):
+            conn = None
+        count = int(found.get(meta_key, {}).get("subscriptionsCount", 0))
+        return (connection_from(conn) if conn is not None else None), max(count, 0)
 
     def _batch_get(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -3,7 +3,7 @@
 Reads every feature may use: `list_subscribers` (one paginated, eventually consistent query of
 live items), `get` (consistent), `list_for_connection` (GSI, eventually consistent) and
 `current_for_connection` (consistent: the connection item's `channels` set plus the GSI).
-`recipient_ids` is the fan-out read: the same query projected to the sort key only.
+`recipients` is the fan-out read: the same query projected to the sort key and lane.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from opensock.adapters.dynamodb.channel_meta_table import count_update
 from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import from_item, to_item, to_value
 from opensock.clock import Clock, system_clock
+from opensock.domain.lanes import Recipient
 from opensock.domain.model import Subscription
 from opensock.errors import AlreadySubscribedError, ConflictError, ConnectionGoneError
 from opensock.jsoncodec import dumps, loads
@@ -24,6 +25,10 @@ LIVE_FILTER = "#ttl > :now"
 RESUME_ATTRIBUTE = "resumeUntil"
 """Only on a subscription made with `resumeAfter` (docs/extensions.md): the id up to which its
 resume, not the live fan-out, delivers stored messages."""
+LANE_ATTRIBUTE = "lane"
+"""The delivery lane chosen at subscribe (`domain/lanes.py`); absent on older items."""
+RECIPIENT_PROJECTION = "sk, #resume, #lane"
+RECIPIENT_NAMES = {"#resume": RESUME_ATTRIBUTE, "#lane": LANE_ATTRIBUTE}
 
 
 def subscription_item(sub: Subscription) -> dict[str, Any]:
@@ -43,6 +48,7 @@ def subscription_item(sub: Subscription) -> dict[str, Any]:
             "createdAt": sub.created_at,
             keys.TTL_ATTRIBUTE: sub.expires_at,
             RESUME_ATTRIBUTE: sub.resume_until,
+            LANE_ATTRIBUTE: sub.lane,
         }
     )
 
@@ -61,7 +67,13 @@ def subscription_from(values: dict[str, Any]) -> Subscription:
         token_grants=loads(values.get("tokenGrants", "{}")),
         omit_from_count=bool(values.get("omitFromCount", False)),
         resume_until=values.get(RESUME_ATTRIBUTE),
+        lane=_lane(values),
     )
+
+
+def _lane(values: dict[str, Any]) -> int | None:
+    lane = values.get(LANE_ATTRIBUTE)
+    return None if lane is None else int(lane)
 
 
 def put_condition(now: float) -> dict[str, Any]:
@@ -237,26 +249,25 @@ class SubscriptionTable(TableAdapter):
         """Every live subscription of the channel (eventually consistent, paginated)."""
         return (subscription_from(values) for values in self._channel_query(channel))
 
-    def recipient_ids(self, channel: str, stored_id: str | None = None) -> list[str]:
-        """Connection ids of the live subscriptions, projected to the sort key (and the resume
-        bound: same read units, billed on whole items). With `stored_id`, subscriptions still
+    def recipients(self, channel: str, stored_id: str | None = None) -> list[Recipient]:
+        """The live subscriptions' connection ids and lanes, projected (and the resume bound:
+        same read units, billed on whole items). With `stored_id`, subscriptions still
         resuming up to that id are left out: their resume delivers the message."""
-        items = self._channel_query(
-            channel, ProjectionExpression="sk, #resume", names={"#resume": RESUME_ATTRIBUTE}
-        )
+        items = self._channel_query(channel, ProjectionExpression=RECIPIENT_PROJECTION,
+                                    names=RECIPIENT_NAMES)  # fmt: skip
         return _recipients(items, stored_id)
 
     def first_recipients(
         self, channel: str, limit: int, stored_id: str | None = None
-    ) -> tuple[list[str], bool]:
+    ) -> tuple[list[Recipient], bool]:
         """The fan-out's first read: one Query evaluating at most `limit` subscriptions, and
         whether more follow (then the channel is large and FanoutFunction reads it whole)."""
         page = self.client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :sub)",
             FilterExpression=LIVE_FILTER,
-            ProjectionExpression="sk, #resume",
-            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE, "#resume": RESUME_ATTRIBUTE},
+            ProjectionExpression=RECIPIENT_PROJECTION,
+            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE, **RECIPIENT_NAMES},
             ExpressionAttributeValues={
                 ":pk": to_value(keys.channel_pk(channel)),
                 ":sub": to_value(keys.SUBSCRIPTION_PREFIX),
@@ -301,9 +312,9 @@ class SubscriptionTable(TableAdapter):
         )
 
 
-def _recipients(items: Iterable[dict[str, Any]], stored_id: str | None) -> list[str]:
+def _recipients(items: Iterable[dict[str, Any]], stored_id: str | None) -> list[Recipient]:
     return [
-        values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX)
+        Recipient(values["sk"].removeprefix(keys.SUBSCRIPTION_PREFIX), _lane(values))
         for values in items
         if stored_id is None or not stored_id <= str(values.get(RESUME_ATTRIBUTE, ""))
     ]
