@@ -11,6 +11,5 @@ if TYPE_CHECKING:
 
 
 @invocation
-def lambda_handler(event: dict[str, Any], app: App) -> dict[str, int]:
-    report = app.fanout.deliver_records(event)
-    return {"posted": report.posted, "gone": len(report.gone), "failed": report.failed}
+def lambda_handler(event: dict[str, Any], app: App) -> dict[str, Any]:
+    return app.lanes.deliver_records(event)

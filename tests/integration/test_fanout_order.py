@@ -53,15 +53,15 @@ def test_order_holds_while_the_channel_grows_past_many_lanes_and_shrinks_back(
         publish(stack, published)
         published += 1
         if step % 3 == 0:
-            queue.run_one(stack.app.fanout)
+            queue.run_one(stack.app.lanes.deliver_records)
     while len(members) > 2:
         for _ in range(min(2, len(members) - 2)):
             unsubscribe(members.pop(), CHANNEL, stack)
         publish(stack, published)
         published += 1
         if published % 4 == 0:
-            queue.run_one(stack.app.fanout)
-    queue.run_all(stack.app.fanout)
+            queue.run_one(stack.app.lanes.deliver_records)
+    queue.run_all(stack.app.lanes.deliver_records)
     # THEN every connection got its messages in publish order, and the ones there from start
     # to end got every message
     for n in range(45):

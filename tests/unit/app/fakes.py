@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
-from opensock.domain.lanes import Recipient
+from opensock.domain.lanes import LaneState, Recipient
 from opensock.domain.model import Connection, Subscription
 from opensock.jsoncodec import JsonValue
 
@@ -46,6 +47,12 @@ class MemorySubscribers:
         found = self.recipients(channel, stored_id)
         return found[:limit], len(found) > limit
 
+    def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
+        self.subscribers[channel] = [
+            replace(sub, lane=lane) if sub.connection_id == connection_id else sub
+            for sub in self.subscribers.get(channel, [])
+        ]
+
     def list_subscribers(self, channel: str) -> Iterator[Subscription]:
         self.queries += 1
         return iter(self.subscribers.get(channel, []))
@@ -57,12 +64,20 @@ class RecordingQueue:
     def __init__(self) -> None:
         self.batches: list[Any] = []
         self.plans: list[Any] = []
+        self.released: list[str] = []
+        self.retries: list[tuple[str, int]] = []
 
     def send(self, batches: Iterable[Any]) -> None:
         self.batches.extend(batches)
 
     def plan(self, job: Any) -> None:
         self.plans.append(job)
+
+    def release(self, receipt_handle: str) -> None:
+        self.released.append(receipt_handle)
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self.retries.append((receipt_handle, seconds))
 
 
 def subscription(
@@ -78,3 +93,26 @@ def subscription(
         connect_grants=grants.get("connect", {}),
         lane=lane,
     )
+
+
+class MemoryLanes:
+    """LaneStates in memory; `calls` lists the writes in order."""
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[str, int], LaneState] = {}
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def get(self, channel: str, lane: int) -> LaneState:
+        return self.states.get((channel, lane), LaneState())
+
+    def divert(self, channel: str, lane: int, connection_ids: Sequence[str], until: float) -> None:
+        state = self.get(channel, lane)
+        busy = {**state.busy, **dict.fromkeys(connection_ids, until)}
+        self.states[channel, lane] = LaneState(state.diverted | set(connection_ids), busy)
+        self.calls.append(("divert", tuple(connection_ids)))
+
+    def settle(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
+        state = self.get(channel, lane)
+        busy = {cid: t for cid, t in state.busy.items() if cid not in connection_ids}
+        self.states[channel, lane] = LaneState(state.diverted, busy)
+        self.calls.append(("settle", tuple(connection_ids)))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from opensock.app.fanout import Fanout
+from opensock.app.lane_delivery import LaneDelivery
 from opensock.domain.fanout_jobs import Audience, FanoutJob
-from tests.support.fakes import FakeConnections
-from tests.unit.app.fakes import MemorySubscribers, RecordingQueue, subscription
+from tests.support.fakes import FakeConnections, FrozenClock
+from tests.unit.app.fakes import MemoryLanes, MemorySubscribers, RecordingQueue, subscription
 
 FRAME = {"event": "e", "channel": "c", "data": 1}
 
@@ -98,7 +99,9 @@ def test_a_channel_above_the_plan_size_is_read_and_laned_by_fanout_function() ->
     assert written == ["stored"] and report.batches == 1
     # WHEN FanoutFunction takes the plan record
     body = json.dumps({"plan": job.to_json()})
-    fanout.deliver_records({"Records": [{"body": body}]})
+    LaneDelivery(fanout, MemoryLanes(), queue, FrozenClock()).deliver_records(
+        {"Records": [{"body": body}]}
+    )
     # THEN it queues lanes covering every recipient but the excluded sender, once
     ids = [cid for batch in queue.batches for cid in batch.connection_ids]
     assert sorted(ids) == sorted(f"C{n}" for n in range(1, 9)) and len(queue.batches) == 3

@@ -58,6 +58,8 @@ class Settings(BaseModel):
     connected_function_name: str = ""
     fanout_queue_url: str = ""
     fanout_batch_size: int = 250
+    fanout_slow_grace_seconds: float = Field(default=0.15, gt=0, le=5)
+    """How long after the others' posts a lane's remaining posts count as slow (F35)."""
 
     publish_api_keys: tuple[str, ...] = ()
     api_keys_parameter_path: str = ""
@@ -128,6 +130,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     for env_name, field in (
         ("TOKEN_LEEWAY_SECONDS", "token_leeway_seconds"),
         ("FANOUT_BATCH_SIZE", "fanout_batch_size"),
+        ("FANOUT_SLOW_GRACE_SECONDS", "fanout_slow_grace_seconds"),
         ("CONNECTION_LIFETIME_SECONDS", "connection_lifetime_seconds"),
         ("CONNECTED_POST_TIMEOUT_SECONDS", "connected_post_timeout_seconds"),
         ("RESUME_HANDOFF_SECONDS", "resume_handoff_seconds"),

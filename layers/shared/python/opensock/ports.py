@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from opensock.domain.envelopes import PubSubEvent
 from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
-from opensock.domain.lanes import Recipient
+from opensock.domain.lanes import LaneState, Recipient
 from opensock.domain.model import Connection, Subscription
 from opensock.domain.pending_schedules import PendingSchedule
 from opensock.domain.prefetch import ClientReads
@@ -85,6 +85,25 @@ class FanoutQueue(Protocol):
     def plan(self, job: FanoutJob) -> None:
         """Queue the whole fan-out of a large channel: FanoutFunction reads it and queues
         its lanes."""
+
+    def release(self, receipt_handle: str) -> None:
+        """Delete a received message now, so the next of its FIFO group may start."""
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Hand a received message back, to be received again in `seconds`."""
+
+
+class LaneStates(Protocol):
+    """The per-lane state of queued lanes: which connections fell out of a lane."""
+
+    def get(self, channel: str, lane: int) -> LaneState:
+        """Read strongly consistent (a divert written before a release is seen)."""
+
+    def divert(self, channel: str, lane: int, connection_ids: Sequence[str], until: float) -> None:
+        """Add them to `diverted`, busy until `until` (or `settle`)."""
+
+    def settle(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
+        """Their in-flight posts have ended."""
 
 
 class Timers(Protocol):
@@ -158,6 +177,9 @@ class SubscriptionRepository(Protocol):
         self, channel: str, limit: int, stored_id: str | None = None
     ) -> tuple[list[Recipient], bool]:
         """`recipients` of at most `limit` subscriptions (one read), and whether more follow."""
+
+    def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
+        """Change a live subscription's lane (nothing if it is gone)."""
 
 
 class MemberRepository(Protocol):

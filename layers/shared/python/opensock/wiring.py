@@ -21,6 +21,7 @@ from opensock.adapters.dynamodb.channel_meta_table import ChannelMetaTable
 from opensock.adapters.dynamodb.client_reads import ClientReader
 from opensock.adapters.dynamodb.connection_table import ConnectionTable, UsedTokenTable
 from opensock.adapters.dynamodb.dedup_table import DedupTable
+from opensock.adapters.dynamodb.lane_table import LaneTable
 from opensock.adapters.dynamodb.member_table import MemberTable
 from opensock.adapters.dynamodb.message_table import MessageTable
 from opensock.adapters.dynamodb.schedule_table import ScheduleTable
@@ -41,6 +42,7 @@ from opensock.app.connections import Connections
 from opensock.app.fanout import Fanout
 from opensock.app.history import History
 from opensock.app.installation import Installation
+from opensock.app.lane_delivery import LaneDelivery
 from opensock.app.liveness import Liveness, LivenessSettings
 from opensock.app.membership import Membership
 from opensock.app.publishing import Publishing
@@ -65,6 +67,7 @@ from opensock.ports import (
     EventPublisher,
     FanoutQueue,
     Invoker,
+    LaneStates,
     MemberRepository,
     MessageRepository,
     ScheduleIndex,
@@ -89,6 +92,7 @@ class Adapters:
     subscriptions: SubscriptionRepository
     members: MemberRepository
     channel_meta: ChannelMetaRepository
+    lane_states: LaneStates
     dedup: DedupRepository
     storage_entries: StorageRepository
     messages: MessageRepository
@@ -120,6 +124,7 @@ def build_adapters(settings: Settings, clock: Clock = system_clock, **overrides:
         subscriptions=SubscriptionTable(table, clock=clock),
         members=members,
         channel_meta=ChannelMetaTable(table),
+        lane_states=LaneTable(table, clock=clock),
         dedup=DedupTable(table, clock=clock),
         storage_entries=StorageTable(table),
         messages=MessageTable(table, channel_event_index=settings.message_channel_event_index),
@@ -160,6 +165,7 @@ class App:
     channels: Channels
     client_frames: ClientFrames
     fanout: Fanout
+    lanes: LaneDelivery
     liveness: Liveness
     scheduled: ScheduledJobs
     history: History
@@ -178,7 +184,11 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
     a = adapters or build_adapters(settings)
     verifier = build_verifier(a)
     fanout = Fanout(
-        a.gateway, a.subscriptions, a.fanout_queue, batch_size=settings.fanout_batch_size
+        a.gateway,
+        a.subscriptions,
+        a.fanout_queue,
+        batch_size=settings.fanout_batch_size,
+        slow_grace=settings.fanout_slow_grace_seconds,
     )
     membership = Membership(
         a.subscriptions,
@@ -308,6 +318,7 @@ def build_app(settings: Settings, adapters: Adapters | None = None) -> App:
         channels=Channels(a.channel_meta, a.members, a.subscriptions),
         client_frames=ClientFrames(publishing),
         fanout=fanout,
+        lanes=LaneDelivery(fanout, a.lane_states, a.fanout_queue, a.clock),
         liveness=liveness,
         scheduled=ScheduledJobs(
             {

@@ -5,7 +5,8 @@ order while lanes run in parallel. Entries are sent ten at a time, and a request
 before it would pass SQS's 256 KiB limit. Each message carries the sender's trace context
 (`traceparent` message attribute), so FanoutFunction's spans join the publisher's trace. A
 large channel's whole fan-out (`plan`) is one message in the channel's `-plan` group, so
-FanoutFunction queues the lanes of its plans in publish order.
+FanoutFunction queues the lanes of its plans in publish order. `release` deletes a lane's
+message while its invocation still waits for a slow post (`app/lane_delivery.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ MAX_REQUEST_BYTES = 250_000
 
 
 def group_id(batch: FanoutBatch) -> str:
-    """FIFO group of a lane: SQS allows only ASCII punctuation/alphanumerics, so hash the name."""
+    """FIFO group of a lane: SQS allows only ASCII punctuation/alphanumerics, so hash the name.
+    A connection's own copies (`own`) share one group per connection, whatever the channel."""
+    if batch.own:
+        return f"own-{hashlib.sha256(batch.connection_ids[0].encode()).hexdigest()[:40]}"
     digest = hashlib.sha256(batch.channel.encode("utf-8")).hexdigest()[:40]
     return f"{digest}-{batch.lane}"
 
@@ -82,6 +86,17 @@ class SqsFanoutQueue(SqsQueue):
             response = self.client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             if response.get("Failed"):
                 raise RuntimeError(f"fanout enqueue failed for {len(response['Failed'])} lanes")
+
+    def release(self, receipt_handle: str) -> None:
+        """Delete a received lane message before its invocation ends: the next message of its
+        FIFO group may start (Lambda's own delete at the end then finds it gone, harmlessly)."""
+        self.client.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt_handle)
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """The message comes back in `seconds` (not the queue's visibility timeout)."""
+        self.client.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
 
     def plan(self, job: FanoutJob) -> None:
         trace = traceparent()

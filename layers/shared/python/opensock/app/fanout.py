@@ -8,7 +8,7 @@ failed post never stops the others. Each subscription carries the lane it was gi
 subscribe (`domain/lanes.py`): the inline lane (0) is posted here, every other lane is
 shuffled and sent to the queue, one FIFO group per lane, so a connection keeps its path and
 its order from one message to the next whatever the channel's size; FanoutFunction posts each
-lane with `deliver_batch`. Above `PLAN_ABOVE` subscriptions the
+lane (`app/lane_delivery.py`). Above `PLAN_ABOVE` subscriptions the
 publishing function only queues a plan (the job itself) and FanoutFunction reads the channel
 and queues its lanes (`queue_lanes`).
 """
@@ -20,18 +20,19 @@ import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
+from opensock.app.stragglers import stragglers
 from opensock.domain.auth.permissions import Permissions
 from opensock.domain.fanout_jobs import Audience, FanoutBatch, FanoutJob
 from opensock.domain.frames import Frame
-from opensock.domain.lanes import INLINE_LANE, Recipient, by_lane
+from opensock.domain.lanes import INLINE_LANE, OWN_LANE, Recipient, by_lane
 from opensock.errors import ConnectionGoneError
-from opensock.jsoncodec import dumps, loads
+from opensock.jsoncodec import dumps
 from opensock.observability import count, logger
 from opensock.ports import ConnectionGateway, FanoutQueue, SubscriptionRepository
 
 GoneHandler = Callable[[list[str]], int]
+SlowHandler = Callable[[list[str]], object]
 Alongside = Callable[[], object]
 """Work that runs while the posts are in flight (a stored message's write): it adds no wait."""
 MAX_POST_WORKERS = 250
@@ -51,6 +52,8 @@ class FanoutReport:
     batches: int = 0
     pruned: int = 0
     gone: list[str] = field(default_factory=list)
+    slow: list[str] = field(default_factory=list)
+    """Posts that outlasted the others by the grace (`Fanout.post_all`)."""
 
 
 class Fanout:
@@ -64,6 +67,7 @@ class Fanout:
         workers: int = MAX_POST_WORKERS,
         on_gone: GoneHandler | None = None,
         plan_above: int = PLAN_ABOVE,
+        slow_grace: float | None = None,
     ) -> None:
         self.gateway = gateway
         self._subscriptions = subscriptions
@@ -72,6 +76,7 @@ class Fanout:
         self._workers = max(1, min(workers, batch_size))
         self.on_gone = on_gone
         self._plan_above = plan_above
+        self._grace = slow_grace
         self._pool: ThreadPoolExecutor | None = None
 
     def deliver(self, job: FanoutJob, alongside: Alongside | None = None) -> FanoutReport:
@@ -81,18 +86,13 @@ class Fanout:
 
         The inline lane (0) is posted here, every other lane is queued: each subscription's
         lane, and so its path, is fixed at subscribe (`domain/lanes.py`)."""
-        if self._queue is not None and job.audience.kind == "all":
-            first, more = self._subscriptions.first_recipients(
-                job.channel, self._plan_above, job.stored_id
-            )
-            if more:
-                if alongside is not None:
-                    alongside()
-                self._queue.plan(job)
-                return FanoutReport(batches=1)
-            recipients = [r for r in first if r.connection_id != job.exclude_connection_id]
-        else:
-            recipients = self.recipients(job)
+        recipients = self._read(job)
+        if recipients is None:
+            if alongside is not None:
+                alongside()
+            assert self._queue is not None
+            self._queue.plan(job)
+            return FanoutReport(batches=1)
         lanes = by_lane(recipients, self._batch_size)
         if self._queue is None:
             ids = [cid for lane in lanes.values() for cid in lane]
@@ -104,18 +104,48 @@ class Fanout:
                 alongside()
                 alongside = None
             self._queue.send(batches)
-        if alongside is not None:
-            report = self._post_alongside(job.frame, ids, alongside)
-        else:
-            report = self.post_all(job.frame, ids)
-            self._prune(report)
-            # The SQS worker counts its own lanes (deliver_records).
-            if report.posted:
-                count("FanoutDelivered", report.posted)
-            if report.failed:
-                count("FanoutFailed", report.failed)
+        report = self._post_inline(job.frame, ids, alongside)
+        if self._queue is not None:
+            self._divert_inline(job.channel, report)
         report.recipients, report.batches = len(recipients), len(batches)
         return report
+
+    def _read(self, job: FanoutJob) -> list[Recipient] | None:
+        """The recipients, or None when the channel is larger than the publish reads (plan)."""
+        if self._queue is None or job.audience.kind != "all":
+            return self.recipients(job)
+        first, more = self._subscriptions.first_recipients(
+            job.channel, self._plan_above, job.stored_id
+        )
+        if more:
+            return None
+        return [r for r in first if r.connection_id != job.exclude_connection_id]
+
+    def _post_inline(
+        self, frame: Frame, ids: Sequence[str], alongside: Alongside | None
+    ) -> FanoutReport:
+        if alongside is not None:
+            return self._post_alongside(frame, ids, alongside)
+        report = self.post_all(frame, ids)
+        self.prune(report)
+        # The SQS worker counts its own lanes (deliver_records).
+        if report.posted:
+            count("FanoutDelivered", report.posted)
+        if report.failed:
+            count("FanoutFailed", report.failed)
+        return report
+
+    def _divert_inline(self, channel: str, report: FanoutReport) -> None:
+        """A slow post held this publish (it has ended now: a Lambda cannot return with posts
+        in flight): its subscription leaves the inline lane for its connection's own FIFO
+        group, so it holds no later publish."""
+        gone = set(report.gone)
+        slow = [cid for cid in report.slow if cid not in gone]
+        for cid in slow:
+            self._subscriptions.move_to_lane(channel, cid, OWN_LANE)
+        if slow:
+            logger.info("slow connections leave the inline lane", extra={"count": len(slow)})
+            count("FanoutDiverted", len(slow))
 
     def _post_alongside(
         self, frame: Frame, ids: Sequence[str], alongside: Alongside
@@ -128,35 +158,10 @@ class Fanout:
         try:
             pending.result()
         finally:
-            self._prune(report)
+            self.prune(report)
             if report.failed:
                 count("FanoutFailed", report.failed)
         return report
-
-    def deliver_batch(self, batch: FanoutBatch) -> FanoutReport:
-        report = self.post_all(batch.frame, batch.connection_ids)
-        self._prune(report)
-        return report
-
-    def deliver_records(self, event: dict[str, Any]) -> FanoutReport:
-        """FanoutFunction: post each SQS lane (records of one FIFO group arrive in order)."""
-        total = FanoutReport()
-        for record in event.get("Records", []):
-            body = loads(record["body"])
-            if "plan" in body:
-                self.queue_lanes(FanoutJob.from_json(body["plan"]))
-                continue
-            report = self.deliver_batch(FanoutBatch.from_json(body))
-            total.recipients += report.recipients
-            total.posted += report.posted
-            total.failed += report.failed
-            total.pruned += report.pruned
-            total.gone.extend(report.gone)
-            total.batches += 1
-        count("FanoutDelivered", total.posted)
-        if total.failed:
-            count("FanoutFailed", total.failed)
-        return total
 
     def queue_lanes(self, job: FanoutJob) -> None:
         """FanoutFunction, for a large channel's plan: read every recipient, queue every lane
@@ -187,7 +192,10 @@ class Fanout:
     def _batches(self, job: FanoutJob, lanes: dict[int, list[str]]) -> list[FanoutBatch]:
         """One queued message per lane (more if a lane outgrew the batch size: same group, so
         still in order), shuffled within (v1.10.0: no connection is systematically first)."""
-        batches = []
+        batches = [
+            FanoutBatch(job.channel, job.frame, (cid,), OWN_LANE, own=True)
+            for cid in lanes.pop(OWN_LANE, [])
+        ]
         for number in sorted(lanes):
             ids = lanes[number]
             random.shuffle(ids)
@@ -196,18 +204,29 @@ class Fanout:
                 batches.append(FanoutBatch(job.channel, job.frame, chunk, number))
         return batches
 
-    def post_all(self, frame: Frame, ids: Sequence[str]) -> FanoutReport:
+    def post_all(
+        self, frame: Frame, ids: Sequence[str], on_slow: SlowHandler | None = None
+    ) -> FanoutReport:
+        """Post to every id and wait for every post. With a grace (`slow_grace`), posts still
+        running once that long passed with none of the others ending are the slow ones
+        (`report.slow`); `on_slow` gets them while they still run."""
         data = dumps(frame).encode("utf-8")
         if len(ids) <= 1:
-            outcomes = [self._post(cid, data) for cid in ids]
-        else:
-            # Each post runs in a copy of this invocation's context: its trace span (and any
-            # context a caller set) reaches the post threads.
-            contexts = [contextvars.copy_context() for _ in ids]
-            outcomes = list(
-                self._executor().map(lambda ctx, cid: ctx.run(self._post, cid, data), contexts, ids)
-            )
-        return self._report(ids, outcomes)
+            return self._report(ids, [self._post(cid, data) for cid in ids])
+        # Each post runs in a copy of this invocation's context: its trace span (and any
+        # context a caller set) reaches the post threads.
+        pool = self._executor()
+        futures = [
+            pool.submit(contextvars.copy_context().run, self._post, cid, data) for cid in ids
+        ]
+        slow: list[str] = []
+        if self._grace is not None:
+            slow = [ids[at] for at in stragglers(futures, self._grace)]
+            if slow and on_slow is not None:
+                on_slow(slow)
+        report = self._report(ids, [future.result() for future in futures])
+        report.slow = slow
+        return report
 
     @staticmethod
     def _report(ids: Sequence[str], outcomes: Sequence[str]) -> FanoutReport:
@@ -240,6 +259,6 @@ class Fanout:
         """Set the pruner of gone connections (wiring: it needs this Fanout itself)."""
         self.on_gone = on_gone
 
-    def _prune(self, report: FanoutReport) -> None:
+    def prune(self, report: FanoutReport) -> None:
         if report.gone and self.on_gone is not None:
             report.pruned = self.on_gone(list(report.gone))

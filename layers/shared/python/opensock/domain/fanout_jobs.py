@@ -71,14 +71,17 @@ class FanoutBatch:
     frame: Frame
     connection_ids: tuple[str, ...]
     lane: int = 0
+    own: bool = False
+    """A single connection's copy in its own FIFO group (it fell out of `lane`)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        body = {
             "channel": self.channel,
             "frame": self.frame,
             "connectionIds": list(self.connection_ids),
             "lane": self.lane,
         }
+        return {**body, "own": True} if self.own else body
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> FanoutBatch:
@@ -87,4 +90,5 @@ class FanoutBatch:
             frame=value["frame"],
             connection_ids=tuple(value["connectionIds"]),
             lane=int(value.get("lane", 0)),
+            own=bool(value.get("own", False)),
         )

@@ -14,14 +14,17 @@ passage is `LANE_SIZE * ln(1/FLOOR)`), and a channel of steady or shrinking size
 `LANE_SIZE` per window lane: leaves are uniform, joins refill the window's lanes, and lanes
 below the window drain (subscriptions end with their connection, within 2 h).
 docs/decisions.md has the trade-offs.
+
+A slow connection falls out of its lane rather than hold it (`app/lane_delivery.py`): the lane's
+`LaneState` lists it as diverted, and each later message forwards its copy to its own group.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 LANE_SIZE = 250
 INLINE_LANE = 0
@@ -64,3 +67,29 @@ def by_lane(recipients: Iterable[Recipient], size: int = LANE_SIZE) -> dict[int,
             lane = zlib.crc32(recipient.connection_id.encode()) % count
         lanes.setdefault(lane, []).append(recipient.connection_id)
     return lanes
+
+
+OWN_LANE = -1
+"""A subscription moved out of the inline lane after a slow post (`Fanout.deliver`): each of
+its messages goes to its connection's own FIFO group."""
+MAX_DIVERTED = 50
+"""Connections a lane diverts at most (its state item stays small); past it a slow connection
+holds its lane's next message as before lanes diverted (counted `FanoutDivertFull`)."""
+
+
+@dataclass(frozen=True)
+class LaneState:
+    """A queued lane's connections that fell out of it, read by each of its messages.
+
+    `diverted`: posted through their own FIFO group from now on (their copies are forwarded);
+    `busy`: those whose post is still in flight in an earlier message's invocation, with the
+    time by which that post has ended whatever happens (epoch seconds)."""
+
+    diverted: frozenset[str] = frozenset()
+    busy: Mapping[str, float] = field(default_factory=dict)
+
+    def is_busy(self, connection_id: str, now: float) -> bool:
+        return self.busy.get(connection_id, 0.0) > now
+
+    def room(self) -> int:
+        return max(0, MAX_DIVERTED - len(self.diverted))

@@ -19,6 +19,7 @@ STORAGE_PREFIX = "storage#"
 MESSAGE_PREFIX = "msg#"
 REACTION_PREFIX = "rxn#"
 SCHEDULE_PREFIX = "sched#"
+LANE_PREFIX = "lane#"
 CHANNEL_EVENT_ATTRIBUTE = "channelEvent"
 """Key of the optional channel+event index (`MessageDataTableChannelEventGSIParameter`)."""
 
@@ -37,6 +38,10 @@ def subscription_sk(connection_id: str) -> str:
 
 def subscription_gsi1sk(channel: str) -> str:
     return f"{SUBSCRIPTION_PREFIX}{channel}"
+
+
+def lane_sk(lane: int) -> str:
+    return f"{LANE_PREFIX}{lane}"
 
 
 def member_sk(uid: str) -> str:

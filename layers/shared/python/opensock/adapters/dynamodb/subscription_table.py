@@ -172,6 +172,23 @@ class SubscriptionTable(TableAdapter):
                 raise AlreadySubscribedError(channel=sub.channel) from exc
             raise ConflictError("subscription write conflicted") from exc
 
+    def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
+        """Change the stored lane of a live subscription; nothing if it is gone (no upsert)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=self._key(channel, connection_id),
+                UpdateExpression="SET #lane = :lane",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#lane": LANE_ATTRIBUTE},
+                ExpressionAttributeValues={":lane": to_value(lane)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def get(self, channel: str, connection_id: str) -> Subscription | None:
         response = self.client.get_item(
             TableName=self._table, Key=self._key(channel, connection_id), ConsistentRead=True

@@ -1,0 +1,68 @@
+"""Lane state items (`chan#{channel}` / `lane#{n}`): the connections that fell out of a lane.
+
+`diverted` (string set) lists them; `b:{connection id}` (one number attribute per busy
+connection) holds when its in-flight post has ended at the latest. The item expires
+`KEEP_SECONDS` after its last change: longer than any connection lives (2 h), so a diverted
+connection never silently returns to its lane.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opensock.adapters.dynamodb import keys
+from opensock.adapters.dynamodb.client import TableAdapter
+from opensock.adapters.dynamodb.codec import from_item, to_item, to_value
+from opensock.clock import Clock, system_clock
+from opensock.domain.lanes import LaneState
+
+KEEP_SECONDS = 3 * 3600
+BUSY_PREFIX = "b:"
+
+
+class LaneTable(TableAdapter):
+    def __init__(self, table_name: str, client: Any = None, clock: Clock = system_clock) -> None:
+        super().__init__(table_name, client)
+        self._clock = clock
+
+    def _key(self, channel: str, lane: int) -> dict[str, Any]:
+        return to_item({"pk": keys.channel_pk(channel), "sk": keys.lane_sk(lane)})
+
+    def get(self, channel: str, lane: int) -> LaneState:
+        response = self.client.get_item(
+            TableName=self._table, Key=self._key(channel, lane), ConsistentRead=True
+        )
+        values = from_item(response.get("Item", {}))
+        if not values or not keys.is_live(values.get(keys.TTL_ATTRIBUTE), self._clock()):
+            return LaneState()
+        busy = {
+            name.removeprefix(BUSY_PREFIX): float(value)
+            for name, value in values.items()
+            if name.startswith(BUSY_PREFIX)
+        }
+        return LaneState(frozenset(values.get("diverted", ())), busy)
+
+    def divert(self, channel: str, lane: int, connection_ids: Sequence[str], until: float) -> None:
+        names = {f"#b{i}": f"{BUSY_PREFIX}{cid}" for i, cid in enumerate(connection_ids)}
+        busy = ", ".join(f"{name} = :until" for name in names)
+        self.client.update_item(
+            TableName=self._table,
+            Key=self._key(channel, lane),
+            UpdateExpression=f"SET #ttl = :ttl, {busy} ADD diverted :ids",
+            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE, **names},
+            ExpressionAttributeValues={
+                ":ttl": to_value(int(self._clock()) + KEEP_SECONDS),
+                ":until": to_value(until),
+                ":ids": to_value(set(connection_ids)),
+            },
+        )
+
+    def settle(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
+        names = {f"#b{i}": f"{BUSY_PREFIX}{cid}" for i, cid in enumerate(connection_ids)}
+        self.client.update_item(
+            TableName=self._table,
+            Key=self._key(channel, lane),
+            UpdateExpression="REMOVE " + ", ".join(names),
+            ExpressionAttributeNames=names,
+        )
