@@ -10,7 +10,9 @@ prices a fan-out of N and times its last post with 10 ms per AWS request and 25 
   `SendMessageBatch` per 10 lanes, its own CPU; above `PLAN_ABOVE` (2,000) subscriptions only
   one read of 2,000 and a plan message, and FanoutFunction (one vCPU) does the reading;
 - N / 250 FanoutFunction lanes in parallel (1,769 MB, one vCPU: the posts' CPU is serial), a
-  lane's time = its CPU (handler + 250 posts) + one post's latency;
+  lane's time = its lane state read (F35) + its CPU (handler + 250 posts) + one post's latency
+  (a channel of steady size: ≈ 250 per lane; one that just grew has ≈ N / 158 lanes, see
+  `domain/lanes.py`);
 - the SQS → Lambda hop and cold starts are not included (as in the fan-out table).
 """
 
@@ -38,6 +40,8 @@ ITEMS_PER_PAGE = 3_800
 RRU_PER_RECIPIENT = 27 / 1000
 """Measured: 1,000 subscriptions = 27 RRU (eventually consistent)."""
 LOG_BYTES_PER_INVOCATION = 580
+LANE_STATE_RRU = 1
+"""A lane message reads its lane's state item, strongly consistent (F35)."""
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):
@@ -162,14 +166,15 @@ def model(
     else:
         publish_s, planner_s = _read_and_queue_s(subscribers, cpu, publish_mb), 0.0
     lane_cpu_s = LANE * (post_ms + cpu.lane_ms_per_recipient) / 1000
-    lane_s = lane_cpu_s * VCPU_MB / min(FANOUT_MB, VCPU_MB) + POST_LATENCY_S
+    # + the lane state's GetItem (F35: who fell out of the lane), one per lane message
+    lane_s = lane_cpu_s * VCPU_MB / min(FANOUT_MB, VCPU_MB) + POST_LATENCY_S + REQUEST_S
     gb_s = publish_s * publish_mb / 1024 + (lanes * lane_s + planner_s) * FANOUT_MB / 1024
     invocations = 1 + lanes + extra_invocations
     dollars = (
         subscribers * prices.APIGW_MESSAGE
         + invocations * prices.LAMBDA_REQUEST
         + gb_s * prices.LAMBDA_GB_SECOND_ARM
-        + subscribers * RRU_PER_RECIPIENT * prices.DYNAMODB_RRU
+        + (subscribers * RRU_PER_RECIPIENT + lanes * LANE_STATE_RRU) * prices.DYNAMODB_RRU
         + (sends + 2 * lanes) * prices.SQS_FIFO_REQUEST
         + invocations * LOG_BYTES_PER_INVOCATION / 1024**3 * prices.CLOUDWATCH_LOGS_INGEST_GB
     )
@@ -225,18 +230,91 @@ def query_page_cpu_ms(items: int = ITEMS_PER_PAGE) -> float:
 @dataclass(frozen=True)
 class SlowRun:
     others_last_ms: float
-    """The other connections' last post, from the publish's start (one slow connection)."""
+    """The other connections' last post of message 1, from its publish's start."""
     baseline_last_ms: float
     """The same without the slow connection."""
     slow_ms: float
-    """When the slow connection's own post ended."""
+    """When the slow connection's own post of message 1 ended."""
+    next_others_last_ms: float = 0.0
+    """The other connections' last post of message 2 (published right after message 1)."""
+    next_baseline_last_ms: float = 0.0
 
     @property
     def delay_ms(self) -> float:
         return max(0.0, self.others_last_ms - self.baseline_last_ms)
 
+    @property
+    def next_delay_ms(self) -> float:
+        """How much later the others got the NEXT message because of the slow connection."""
+        return max(0.0, self.next_others_last_ms - self.next_baseline_last_ms)
 
-def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, float]:
+
+def _fifo_events(world: Any, meter: Any) -> dict[str, list[dict[str, Any]]]:
+    """The queued messages by FIFO group, in order (taken off the queue: the runner below
+    plays SQS's FIFO delivery)."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    with meter.measure():
+        while got := sqs.receive_message(
+            QueueUrl=world.queue_url, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"]
+        ).get("Messages"):
+            for m in got:
+                record = {"body": m["Body"], "receiptHandle": m["ReceiptHandle"],
+                          "messageId": m["MessageId"]}  # fmt: skip
+                groups.setdefault(m["Attributes"]["MessageGroupId"], []).append(record)
+                sqs.delete_message(QueueUrl=world.queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return groups
+
+
+def _run_fifo(world: Any, meter: Any, usage: Any) -> None:
+    """FanoutFunction as SQS drives it: groups concurrently, each group's messages one at a
+    time; a message's successor starts when its invocation returns or releases it early."""
+    queue = world.stack.adapters.fanout_queue
+    released: dict[str, threading.Event] = {}
+    real_release = getattr(queue, "release", None)  # absent before F35's lanes
+
+    def release(handle: str) -> None:
+        if real_release is not None:
+            real_release(handle)
+        released[handle].set()
+
+    queue.release = release
+
+    from opensock.wiring import build_app
+
+    def run_group(records: list[dict[str, Any]]) -> list[threading.Thread]:
+        # each group in its own container (App, post pool), as concurrent invocations are
+        app = build_app(world.settings, world.stack.adapters)
+        threads = []
+        for record in records:
+            done = released[record["receiptHandle"]] = threading.Event()
+
+            def invoke(record: dict[str, Any] = record, done: threading.Event = done) -> None:
+                world.invoke("fanout", {"Records": [record]}, usage, app)
+                done.set()
+
+            threads.append(threading.Thread(target=invoke))
+            threads[-1].start()
+            done.wait()
+        return threads
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    while groups := _fifo_events(world, meter):
+        with ThreadPoolExecutor(len(groups)) as pool:
+            started = list(pool.map(run_group, groups.values()))
+        for threads in started:
+            for thread in threads:
+                thread.join()
+
+
+def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, float, float]:
+    """(the others' last post of message 1, of message 2, the slow one's post of message 1),
+    ms from message 1's publish; the two messages are published one after the other."""
+    import json
+
     from bench import clients as c
     from bench import scale, seed
     from bench.world import World
@@ -247,7 +325,7 @@ def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, flo
         seed.subscribers(world, "chat.warmup", 1, scale.FANOUT_GRANTS, prefix="W")
         c.server_publish(world, "chat.warmup")
         slow_id: str | None = None
-        ended: dict[str, float] = {}
+        ended: dict[tuple[str, int], float] = {}
         real = world.gateway.post
 
         def post(connection_id: str, frame: Any) -> None:
@@ -257,21 +335,21 @@ def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, flo
             if connection_id == slow_id:
                 time.sleep(slow_s)
             real(connection_id, frame)
-            ended[connection_id] = time.perf_counter()
+            ended[connection_id, json.loads(frame)["data"]["n"]] = time.perf_counter()
 
         world.gateway.post = post  # type: ignore[method-assign]
         with meter.measure() as usage:
             started = time.perf_counter()
-            c.server_publish(world, channel)
-            lanes = scale._lane_events(world, meter)
-            if lanes:
-                from concurrent.futures import ThreadPoolExecutor
+            c.server_publish(world, channel, data={"n": 1})
+            c.server_publish(world, channel, data={"n": 2})
+            _run_fifo(world, meter, usage)
 
-                with ThreadPoolExecutor(len(lanes)) as pool:
-                    list(pool.map(lambda e: world.invoke("fanout", e, usage), lanes))
-        others = [t for cid, t in ended.items() if cid != slow_id and not cid.startswith("W")]
-        slow = ended.get(slow_id or "", started)
-        return (max(others) - started) * 1000, (slow - started) * 1000
+        def others_last(n: int) -> float:
+            times = [t for (cid, m), t in ended.items() if m == n and cid not in (slow_id, "W")]
+            return (max(times) - started) * 1000
+
+        slow = ended.get((slow_id or "", 1), started)
+        return others_last(1), others_last(2), (slow - started) * 1000
 
 
 def slow_connection(
@@ -279,14 +357,21 @@ def slow_connection(
 ) -> SlowRun:
     """Median of `runs` alternating runs with and without the slow connection (wall times on
     a shared machine vary by ± 100 ms from run to run)."""
-    baselines, others, slows = [], [], []
+    runs_with, runs_without = [], []
     for _ in range(runs):
-        baselines.append(_last_posts(meter, subscribers, 0.0)[0])
-        other, slow = _last_posts(meter, subscribers, slow_s)
-        others.append(other)
-        slows.append(slow)
-    middle = runs // 2
-    return SlowRun(sorted(others)[middle], sorted(baselines)[middle], sorted(slows)[middle])
+        runs_without.append(_last_posts(meter, subscribers, 0.0))
+        runs_with.append(_last_posts(meter, subscribers, slow_s))
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return SlowRun(
+        median([r[0] for r in runs_with]),
+        median([r[0] for r in runs_without]),
+        median([r[2] for r in runs_with]),
+        median([r[1] for r in runs_with]),
+        median([r[1] for r in runs_without]),
+    )
 
 
 @dataclass

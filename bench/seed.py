@@ -21,10 +21,12 @@ def put_items(world: World, items: list[dict[str, Any]]) -> None:
 def subscribers(
     world: World, channel: str, count: int, grants: dict[str, Any], prefix: str = "F"
 ) -> list[str]:
-    """`count` live connections subscribed to `channel` (connection + subscription items)."""
+    """`count` live connections subscribed to `channel` (connection + subscription items), in
+    the lanes a channel of that size settles in (`domain/lanes.py`: ≈ 250 per lane)."""
     from opensock.adapters.dynamodb.connection_table import _connection_item
     from opensock.adapters.dynamodb.subscription_table import subscription_item
     from opensock.domain.auth.permissions import Permissions
+    from opensock.domain.lanes import choose_lane, lane_draw
     from opensock.domain.model import Connection, Subscription
 
     now = world.stack.clock()
@@ -52,6 +54,7 @@ def subscribers(
             expires_at=connection.expires_at,
             connect_grants=layers["connect"],
             token_grants=layers["subscribe"],
+            lane=choose_lane(count, lane_draw(channel, cid)),
         )
         items.append(_connection_item(connection))
         items.append(subscription_item(subscription))

@@ -179,11 +179,12 @@ class World:
             self._modules[function] = importlib.import_module(f"functions.{function}.app")
         return self._modules[function].lambda_handler
 
-    def invoke(self, function: str, event: Any, usage: Usage | None = None) -> Any:
-        """Run one Lambda invocation; WebSocket frames in and two-way replies out are counted."""
+    def invoke(self, function: str, event: Any, usage: Usage | None = None, app: Any = None) -> Any:
+        """Run one Lambda invocation; WebSocket frames in and two-way replies out are counted.
+        `app`: another container's App (its own post pool), else the shared one."""
         handler = self.handler(function)
         wall, cpu = time.perf_counter(), time.process_time()
-        result = handler(event, FakeLambdaContext(), app=self.stack.app)
+        result = handler(event, FakeLambdaContext(), app=app or self.stack.app)
         cpu_ms = (time.process_time() - cpu) * 1000
         wall_ms = (time.perf_counter() - wall) * 1000
         target = usage if usage is not None else self.meter.usage
