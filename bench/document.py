@@ -195,10 +195,10 @@ def _poster_part(results: r.Results) -> list[str]:
     ]
     if slow is not None:
         parts += [
-            "One connection answering in 2 s in a 1,000 fan-out (measured, 4 lanes, median of 3 "
-            "alternating runs; two messages published one after the other, FanoutFunction "
-            "driven as SQS FIFO does: a group's next message starts when the previous "
-            "invocation returns or releases it): the others' "
+            "One connection answering in 2 s in a 1,000 fan-out (measured, 4 lanes, the median "
+            "pair of 5 pairs of runs without and with it; two messages published one after "
+            "the other, FanoutFunction driven as SQS FIFO does: a group's next message starts "
+            "when the previous invocation returns or releases it): the others' "
             f"last post of message 1 {slow.others_last_ms:,.0f} ms after its publish started, "
             f"{slow.baseline_last_ms:,.0f} ms without the slow connection; of message 2 "
             f"{slow.next_others_last_ms:,.0f} ms, {slow.next_baseline_last_ms:,.0f} ms "

@@ -113,7 +113,7 @@ def handler_cpu(meter: Any, subscribers: int = 2_000) -> HandlerCpu:
     """The functions' own CPU per recipient (instant posts; moto's and the SDK's CPU excluded)."""
     from bench import scale
 
-    run = scale.fanout(meter, subscribers, latency=0.0)
+    run = scale.fanout(meter, subscribers, latency=0.0, concurrent=False)
     publish = run.usage.invocations[0]
     lanes = run.usage.invocations[1:]
     lane_cpu = sum(inv.cpu_ms for inv in lanes)
@@ -200,7 +200,8 @@ def query_page_cpu_ms(items: int = ITEMS_PER_PAGE) -> float:
 
     from opensock.adapters.dynamodb.codec import from_item
 
-    page = [{"sk": {"S": f"sub#Conn{n:08d}AbCdEf="}} for n in range(items)]
+    page = [{"sk": {"S": f"sub#Conn{n:08d}AbCdEf="}, "lane": {"N": str(n % 40)}}
+            for n in range(items)]  # fmt: skip
     body = json.dumps({"Items": page, "Count": items, "ScannedCount": items}).encode()
 
     class Raw:
@@ -353,25 +354,24 @@ def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, flo
 
 
 def slow_connection(
-    meter: Any, subscribers: int = 1_000, slow_s: float = 2.0, runs: int = 3
+    meter: Any, subscribers: int = 1_000, slow_s: float = 2.0, runs: int = 5
 ) -> SlowRun:
-    """Median of `runs` alternating runs with and without the slow connection (wall times on
-    a shared machine vary by ± 100 ms from run to run)."""
-    runs_with, runs_without = [], []
-    for _ in range(runs):
-        runs_without.append(_last_posts(meter, subscribers, 0.0))
-        runs_with.append(_last_posts(meter, subscribers, slow_s))
-
-    def median(values: list[float]) -> float:
-        return sorted(values)[len(values) // 2]
-
-    return SlowRun(
-        median([r[0] for r in runs_with]),
-        median([r[0] for r in runs_without]),
-        median([r[2] for r in runs_with]),
-        median([r[1] for r in runs_with]),
-        median([r[1] for r in runs_without]),
-    )
+    """`runs` pairs of runs without and with the slow connection (in alternating order); the
+    delays are the median of each pair's difference (wall times on a shared machine drift by
+    ± 100 ms between runs, less within a pair)."""
+    pairs = []
+    for n in range(runs):  # alternate which of a pair runs first (the first runs slower)
+        if n % 2:
+            slow = _last_posts(meter, subscribers, slow_s)
+            pairs.append((_last_posts(meter, subscribers, 0.0), slow))
+        else:
+            pairs.append(
+                (_last_posts(meter, subscribers, 0.0), _last_posts(meter, subscribers, slow_s))
+            )
+    middle = runs // 2
+    by_delay = sorted(pairs, key=lambda p: p[1][0] - p[0][0])[middle]
+    by_next = sorted(pairs, key=lambda p: p[1][1] - p[0][1])[middle]
+    return SlowRun(by_delay[1][0], by_delay[0][0], by_delay[1][2], by_next[1][1], by_next[0][1])
 
 
 @dataclass

@@ -58,9 +58,15 @@ def _lane_events(world: World, meter: Meter) -> list[dict[str, Any]]:
 
 
 def fanout(
-    meter: Meter, subscribers: int, latency: float = POST_LATENCY, store: int = 0
+    meter: Meter,
+    subscribers: int,
+    latency: float = POST_LATENCY,
+    store: int = 0,
+    concurrent: bool = True,
 ) -> FanoutRun:
-    """A server publish to `subscribers`; with `store`, a stored message (issue #14)."""
+    """A server publish to `subscribers`; with `store`, a stored message (issue #14). Lanes
+    run concurrently, as Lambda runs them; `concurrent=False` runs them one after another, so
+    each invocation's CPU (process-wide) is its own."""
     fields = {"store": store} if store else {}
     with World(meter, post_latency=latency, record_frames=False) as world:
         channel = "chat.fanout"
@@ -79,7 +85,7 @@ def fanout(
                 for event in lanes:
                     body = event["Records"][0]["body"]
                     usage.sqs_units += 2 * units_of(len(body.encode()), SQS_UNIT)
-                with ThreadPoolExecutor(len(lanes)) as pool:
+                with ThreadPoolExecutor(len(lanes) if concurrent else 1) as pool:
                     list(pool.map(lambda e: world.invoke("fanout", e, usage), lanes))
                 lanes = _lane_events(world, meter)
             wall = time.perf_counter() - started

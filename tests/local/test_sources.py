@@ -74,6 +74,36 @@ def test_queue_messages_reach_the_subscribed_function_with_partial_failures(
     ) == ("0", "1")
 
 
+def test_a_message_its_function_deleted_early_is_not_delivered_again(
+    fixture_stack: StackHandle,
+) -> None:
+    # GIVEN messages whose function deletes them itself before it returns (a lane releasing
+    # its FIFO group past a slow connection), then the poller's own delete of the batch
+    async def scenario() -> list[Any]:
+        async with fixture_stack.connect("ok") as client:
+            target = (await client.recv_event("hello"))["connectionId"]
+            items = [
+                {"connectionId": target, "frame": {"event": "early", "n": n}, "release": n < 2}
+                for n in range(4)
+            ]
+            await asyncio.to_thread(publish, fixture_stack, {"enqueue": items})
+            return [await client.recv_event("early") for _ in range(4)]
+
+    def counts() -> tuple[str, str]:
+        attributes = boto3.client("sqs", region_name="us-east-1").get_queue_attributes(
+            QueueUrl=fixture_stack.environment["FANOUT_QUEUE_URL"], AttributeNames=["All"]
+        )["Attributes"]
+        return attributes["ApproximateNumberOfMessages"], attributes[
+            "ApproximateNumberOfMessagesNotVisible"
+        ]
+
+    in_flight = counts()[1]  # an earlier test may leave a failed message in flight
+    # THEN each is delivered once, and none is left queued or in flight
+    frames = asyncio.run(scenario())
+    assert sorted(f["n"] for f in frames) == [0, 1, 2, 3]
+    assert counts() == ("0", in_flight)
+
+
 def test_expired_items_are_swept_into_filtered_stream_records(fixture_stack: StackHandle) -> None:
     # GIVEN two expired items, only one matching the stream's FilterCriteria, and a live one
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(

@@ -50,18 +50,18 @@ def test_stored_lanes_decide_the_path_whatever_the_channel_size() -> None:
     assert [(b.lane, b.connection_ids) for b in queue.batches] == [(4, ("B",))]
 
 
-def test_a_lane_larger_than_the_batch_size_stays_in_its_group() -> None:
-    # GIVEN 5 subscriptions in lane 2, batches of 2
-    subs = MemorySubscribers({"c": [subscription("c", f"C{n}", lane=2) for n in range(5)]})
+def test_a_lane_past_twice_the_batch_size_stays_in_its_group() -> None:
+    # GIVEN 5 subscriptions in lane 2 and 3 in lane 4, batches of 2
+    subs = [subscription("c", f"C{n}", lane=2) for n in range(5)]
+    subs += [subscription("c", f"D{n}", lane=4) for n in range(3)]
     gateway, queue = FakeConnections(), RecordingQueue()
-    fanout = Fanout(gateway, subs, queue, batch_size=2)  # type: ignore[arg-type]
+    fanout = Fanout(gateway, MemorySubscribers({"c": subs}), queue, batch_size=2)  # type: ignore[arg-type]
     # WHEN published to
     fanout.deliver(FanoutJob("c", FRAME))
-    # THEN three messages of lane 2 (one FIFO group: posted one after another) cover them once
-    assert [b.lane for b in queue.batches] == [2, 2, 2]
-    assert sorted(cid for b in queue.batches for cid in b.connection_ids) == sorted(
-        f"C{n}" for n in range(5)
-    )
+    # THEN lane 4 (a little over a batch) is one message; lane 2 is two messages of its FIFO
+    # group (posted one after another), covering everyone once
+    assert [(b.lane, len(b.connection_ids)) for b in queue.batches] == [(2, 4), (2, 1), (4, 3)]
+    assert len({cid for b in queue.batches for cid in b.connection_ids}) == 8
 
 
 def test_gone_connections_are_handed_to_the_pruner() -> None:

@@ -58,7 +58,7 @@ class Settings(BaseModel):
     connected_function_name: str = ""
     fanout_queue_url: str = ""
     fanout_batch_size: int = 250
-    fanout_slow_grace_seconds: float = Field(default=0.075, gt=0, le=5)
+    fanout_slow_grace_seconds: float = Field(default=0.05, gt=0, le=5)
     """How long after the others' posts a lane's remaining posts count as slow (F35)."""
 
     publish_api_keys: tuple[str, ...] = ()

@@ -190,8 +190,10 @@ class Fanout:
         return [r for r in found if r.connection_id != job.exclude_connection_id]
 
     def _batches(self, job: FanoutJob, lanes: dict[int, list[str]]) -> list[FanoutBatch]:
-        """One queued message per lane (more if a lane outgrew the batch size: same group, so
-        still in order), shuffled within (v1.10.0: no connection is systematically first)."""
+        """One queued message per lane, shuffled within (v1.10.0: no connection is
+        systematically first). Lanes hover around the batch size (a few over it: one more round
+        of posts in the same invocation); one past twice the batch size is cut into several
+        messages of its group, so still in order."""
         batches = [
             FanoutBatch(job.channel, job.frame, (cid,), OWN_LANE, own=True)
             for cid in lanes.pop(OWN_LANE, [])
@@ -199,8 +201,8 @@ class Fanout:
         for number in sorted(lanes):
             ids = lanes[number]
             random.shuffle(ids)
-            for at in range(0, len(ids), self._batch_size):
-                chunk = tuple(ids[at : at + self._batch_size])
+            for at in range(0, len(ids), 2 * self._batch_size):
+                chunk = tuple(ids[at : at + 2 * self._batch_size])
                 batches.append(FanoutBatch(job.channel, job.frame, chunk, number))
         return batches
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 
 LANE_SIZE = 250
 INLINE_LANE = 0
+OWN_LANE = -1
+"""A subscription moved out of the inline lane after a slow post (`Fanout.deliver`): each of
+its messages goes to its connection's own FIFO group."""
 FLOOR = math.exp(-1)
 
 
@@ -69,9 +72,6 @@ def by_lane(recipients: Iterable[Recipient], size: int = LANE_SIZE) -> dict[int,
     return lanes
 
 
-OWN_LANE = -1
-"""A subscription moved out of the inline lane after a slow post (`Fanout.deliver`): each of
-its messages goes to its connection's own FIFO group."""
 MAX_DIVERTED = 50
 """Connections a lane diverts at most (its state item stays small); past it a slow connection
 holds its lane's next message as before lanes diverted (counted `FanoutDivertFull`)."""
