@@ -242,12 +242,13 @@ class SlowRun:
 
     @property
     def delay_ms(self) -> float:
-        return max(0.0, self.others_last_ms - self.baseline_last_ms)
+        """Signed: below zero the difference is the machine's noise."""
+        return self.others_last_ms - self.baseline_last_ms
 
     @property
     def next_delay_ms(self) -> float:
         """How much later the others got the NEXT message because of the slow connection."""
-        return max(0.0, self.next_others_last_ms - self.next_baseline_last_ms)
+        return self.next_others_last_ms - self.next_baseline_last_ms
 
 
 def _fifo_events(world: Any, meter: Any) -> dict[str, list[dict[str, Any]]]:
