@@ -4,7 +4,8 @@ A host prepares `game.lobby` without subscribing; players subscribe, observe, wr
 refused, watch a short-lived entry expire and a scheduled write flip at its time; the server
 writes through a Lambda invoke; clears reach observers; the pub/sub log holds every change and
 the TTL expiry (PROTOCOL §7.4, §7.5, §8.8, §8.9, §11, §14; SERVER-API §2.5, §3.2, §4.5–§4.7,
-§5.6–§5.8). Every frame a client receives is checked, in order.
+§5.6–§5.8). Every frame a client receives is checked, in order. The lifecycle runs twice: with
+exact expiry off (exactly Hotsock's behaviour) and on (the default; docs/extensions.md).
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from websockets.http11 import USER_AGENT
 
-from tests.local.conftest import local_stack  # noqa: F401  (the stack fixture, module scope)
 from tests.local.harness import StackHandle, WsClient
+from tools.local.server import StackOptions
+from tools.local.template import DEFAULT_TEMPLATE
+from tools.local.threaded import running_in_thread
 
 pytestmark = pytest.mark.local
 
@@ -112,12 +116,33 @@ async def wait_finished_sets(stack: StackHandle, count: int) -> None:
         await asyncio.sleep(0.05)
 
 
+def canonical_frame(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, sort_keys=True)
+
+
 def storage_events(stack: StackHandle, channel: str = LOBBY) -> list[dict[str, Any]]:
     return [e for e in stack.events(UPDATED) if e["metadata"]["channel"] == channel]
 
 
-def test_storage_lifecycle_on_the_local_stack(local_stack: StackHandle) -> None:  # noqa: F811
-    stack = local_stack
+def expired_frame(key: str) -> dict[str, Any]:
+    """What observers get when exact expiry (the default) clears an entry (docs/extensions.md)."""
+    return updated(key, None, None) | {"meta": {"uid": None, "umd": None, "expired": True}}
+
+
+@pytest.fixture(scope="module", params=["disabled", "enabled"])
+def expiry_mode(request: pytest.FixtureRequest) -> Iterator[tuple[str, StackHandle]]:
+    """The stack with `StorageExactExpiryParameter` off (exactly Hotsock: only the TTL sweep
+    tells anyone, through pub/sub) and on (the default: observers also see the clear)."""
+    environ = {"STORAGE_EXACT_EXPIRY": request.param}
+    options = StackOptions(port=0, template=DEFAULT_TEMPLATE, environ=environ)
+    with running_in_thread(options) as running:
+        handle = StackHandle(running)
+        yield request.param, handle
+        handle.close()
+
+
+def test_storage_lifecycle_on_the_local_stack(expiry_mode: tuple[str, StackHandle]) -> None:
+    mode, stack = expiry_mode
     ids: dict[str, str] = {}
     expiry: dict[str, tuple[int, int]] = {}
 
@@ -177,11 +202,20 @@ def test_storage_lifecycle_on_the_local_stack(local_stack: StackHandle) -> None:
         fire = math.ceil(time.time()) + 2
         at = datetime.fromtimestamp(fire, UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
         await set_value(referee, "round-state", "playing", scheduleExpression=at)
-        # THEN the scheduled write reaches both observers at its time, not before
+        # THEN the scheduled write reaches both observers at its time, not before; with exact
+        # expiry the short-lived entry's clear reaches them about then too (either first)
         for client in (p1, p2):
-            assert await client.recv(TIMEOUT) == updated("round-state", "playing", "referee")
+            if mode == "disabled":
+                assert await client.recv(TIMEOUT) == updated("round-state", "playing", "referee")
+            else:
+                both = [await client.recv(TIMEOUT), await client.recv(TIMEOUT)]
+                assert sorted(both, key=canonical_frame) == sorted(
+                    [updated("round-state", "playing", "referee"), expired_frame("player.123")],
+                    key=canonical_frame,
+                )
             assert time.time() >= fire
-        # WHEN the entry expires (the TTL sweeper removes it; StreamFunction emits the event)
+        # WHEN the entry expires (disabled: the TTL sweeper removes it and StreamFunction emits
+        # the event; enabled: its schedule cleared it and emitted the event, once)
         await asyncio.to_thread(
             stack.wait_event,
             UPDATED,
@@ -327,8 +361,8 @@ def wait_events(stack: StackHandle, count: int) -> list[dict[str, Any]]:
     return events
 
 
-def test_client_http_api_round_trip(local_stack: StackHandle) -> None:  # noqa: F811
-    stack = local_stack
+def test_client_http_api_round_trip(expiry_mode: tuple[str, StackHandle]) -> None:
+    _, stack = expiry_mode
     channel = "game.http"
 
     async def scenario() -> None:

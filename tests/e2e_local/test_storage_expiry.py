@@ -1,4 +1,4 @@
-"""Exact storage expiry end to end (extension, issue #19), `STORAGE_EXACT_EXPIRY=enabled`.
+"""Exact storage expiry end to end (extension, issue #19), on by default.
 
 Real clients on the local stack: an observer sees a `store: 3` entry cleared about 3 s after
 its write without any other write (`data: null`, `meta.expired`), the pub/sub expiry event
@@ -29,8 +29,8 @@ PRECISION = 2.0  # the scheduler's, on the local stack
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackHandle]:
-    environ = {"STORAGE_EXACT_EXPIRY": "enabled"}
-    options = StackOptions(port=0, template=DEFAULT_TEMPLATE, environ=environ)
+    # No setting: exact expiry is the template's default (`StorageExactExpiryParameter`).
+    options = StackOptions(port=0, template=DEFAULT_TEMPLATE)
     with running_in_thread(options) as running:
         yield StackHandle(running)
 

@@ -78,9 +78,10 @@ class Settings(BaseModel):
     aws_region: str = "us-east-1"
 
     message_channel_event_index: bool = False
-    storage_exact_expiry: bool = False
-    """`StorageExactExpiryParameter`: observers see entries expire (docs/extensions.md)."""
     """`MessageDataTableChannelEventGSIParameter`: write the optional index's key."""
+    storage_exact_expiry: bool = True
+    """`StorageExactExpiryParameter` (default `enabled`): observers see entries expire
+    (docs/extensions.md); `disabled` is exactly Hotsock's behaviour."""
     resume_handoff_seconds: float = 1.0
     resume_settle_seconds: float = 0.5
 
@@ -125,7 +126,7 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         "api_keys_parameter_path": text("API_KEYS_PARAMETER_PATH"),
         "aws_region": text("AWS_REGION") or text("AWS_DEFAULT_REGION") or "us-east-1",
         "message_channel_event_index": text("MESSAGE_CHANNEL_EVENT_INDEX") == "enabled",
-        "storage_exact_expiry": text("STORAGE_EXACT_EXPIRY") == "enabled",
+        "storage_exact_expiry": text("STORAGE_EXACT_EXPIRY", "enabled") != "disabled",
     }
     for env_name, field in (
         ("TOKEN_LEEWAY_SECONDS", "token_leeway_seconds"),
