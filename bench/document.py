@@ -183,12 +183,13 @@ def _poster_part(results: r.Results) -> list[str]:
         f"{figures.cpu.lane_ms_per_recipient * 1000:.0f} µs per recipient (thread pool and the "
         f"bench's counting fake). Model ({poster.__name__}): {poster.REQUEST_S * 1000:.0f} ms "
         f"per AWS request, {poster.POST_LATENCY_S * 1000:.0f} ms per post, PublishFunction at "
-        f"{poster.PUBLISH_MB} MB; above {poster.PLAN_ABOVE:,} subscriptions it reads "
-        f"{poster.PLAN_ABOVE:,} and queues a plan, and FanoutFunction ({poster.FANOUT_MB} MB, "
-        'one vCPU) reads the channel and queues the lanes ("publish reads all": before '
-        f"that); lanes of {poster.LANE} in parallel at {poster.FANOUT_MB} MB (a lane's posts' "
-        'CPU is serial). "publish ms" runs until the last lane is queued. The SQS → Lambda '
-        "hops and cold starts are not included.",
+        f"{poster.PUBLISH_MB} MB; lanes from {poster.DIRECT_LANES} on (every lane of these "
+        "channels) are filtered out of its read, so it reads every page, parses none and "
+        f"queues a plan, and FanoutFunction ({poster.FANOUT_MB} MB, "
+        'one vCPU) reads the channel and queues the lanes ("publish reads all": it lanes '
+        f"everything itself); lanes of {poster.LANE} in parallel at {poster.FANOUT_MB} MB "
+        "(a lane's posts' CPU is serial). \"publish ms\" runs until the last lane is "
+        "queued. The SQS → Lambda hops and cold starts are not included.",
         "",
         r.poster_section(figures),
         "",

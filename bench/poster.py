@@ -7,8 +7,10 @@ CPU the publish and the lane functions spent outside AWS calls, per recipient. `
 prices a fan-out of N and times its last post with 10 ms per AWS request and 25 ms per post:
 
 - PublishFunction (512 MB, 512/1,769 of a vCPU): Query pages of ≈ 3,800 subscriptions (1 MB),
-  `SendMessageBatch` per 10 lanes, its own CPU; above `PLAN_ABOVE` (2,000) subscriptions only
-  one read of 2,000 and a plan message, and FanoutFunction (one vCPU) does the reading;
+  `SendMessageBatch` per 10 lanes, its own CPU; lanes from `DIRECT_LANES` (13) on (all of them
+  in a steady channel above ≈ 5,600 subscriptions) are filtered out by DynamoDB, so it reads
+  every page but parses nothing and queues a plan, and FanoutFunction (one vCPU) reads the
+  channel again and lanes it;
 - N / 250 FanoutFunction lanes in parallel (1,769 MB, one vCPU: the posts' CPU is serial), a
   lane's time = its lane state read (F35) + its CPU (handler + 250 posts) + one post's latency
   (a channel of steady size: ≈ 250 per lane; one that just grew has ≈ N / 158 lanes, see
@@ -27,7 +29,6 @@ from typing import Any
 
 from bench import prices
 from bench.world import ROOT  # noqa: F401  (sets sys.path: the layer)
-from opensock.app.fanout import PLAN_ABOVE
 
 POST_LATENCY_S = 0.025
 REQUEST_S = 0.010
@@ -149,20 +150,21 @@ def model(
     post_ms: float,
     cpu: HandlerCpu,
     publish_mb: int = PUBLISH_MB,
-    plan_above: int | None = PLAN_ABOVE,
+    planned: bool = True,
 ) -> Modelled:
-    """With `plan_above` (the code since issue #17), a larger channel costs the publish one
-    read of `plan_above` items and a plan message; FanoutFunction reads it all and queues the
-    lanes (one more invocation and SQS message). `None`: the publish reads everything."""
+    """`planned` (the code since F35's lanes, for a steady channel above ≈ 5,600): the publish
+    reads every page, DynamoDB sends it nothing (every lane is from `DIRECT_LANES` on), it
+    queues a plan; FanoutFunction reads the channel and queues the lanes (one more invocation
+    and SQS message, and the channel's read units twice). False: the publish reads and lanes
+    everything itself."""
     lanes = math.ceil(subscribers / LANE)
     sends = math.ceil(lanes / 10)
-    planned = plan_above is not None and subscribers > plan_above
-    extra_invocations = 0
-    if planned and plan_above is not None:
-        read_s = plan_above * cpu.publish_ms_per_recipient / 1000 * VCPU_MB / publish_mb
-        publish_s = read_s + 2 * REQUEST_S  # the limited Query and the plan's SendMessage
+    extra_invocations, reads = 0, 1
+    if planned:
+        pages = math.ceil(subscribers / ITEMS_PER_PAGE)
+        publish_s = (pages + 1) * REQUEST_S  # every page, filtered; the plan's SendMessage
         planner_s = _read_and_queue_s(subscribers, cpu, FANOUT_MB)
-        extra_invocations, sends = 1, sends + 3  # the plan: sent, received, deleted
+        extra_invocations, sends, reads = 1, sends + 3, 2  # the plan: sent, received, deleted
     else:
         publish_s, planner_s = _read_and_queue_s(subscribers, cpu, publish_mb), 0.0
     lane_cpu_s = LANE * (post_ms + cpu.lane_ms_per_recipient) / 1000
@@ -174,7 +176,7 @@ def model(
         subscribers * prices.APIGW_MESSAGE
         + invocations * prices.LAMBDA_REQUEST
         + gb_s * prices.LAMBDA_GB_SECOND_ARM
-        + (subscribers * RRU_PER_RECIPIENT + lanes * LANE_STATE_RRU) * prices.DYNAMODB_RRU
+        + (reads * subscribers * RRU_PER_RECIPIENT + lanes * LANE_STATE_RRU) * prices.DYNAMODB_RRU
         + (sends + 2 * lanes) * prices.SQS_FIFO_REQUEST
         + invocations * LOG_BYTES_PER_INVOCATION / 1024**3 * prices.CLOUDWATCH_LOGS_INGEST_GB
     )
@@ -389,9 +391,7 @@ def measure(meter: Any, sizes: tuple[int, ...] = (10_000, 100_000)) -> Figures:
     cpu = HandlerCpu(base.publish_ms_per_recipient + parse, base.lane_ms_per_recipient)
     posts = {kind: post_cpu_ms(kind) for kind in ("boto3", "lean")}
     rows = [model(n, kind, ms, cpu) for n in sizes for kind, ms in posts.items()]
-    rows += [
-        model(n, "lean, publish reads all", posts["lean"], cpu, plan_above=None) for n in sizes
-    ]
+    rows += [model(n, "lean, publish reads all", posts["lean"], cpu, planned=False) for n in sizes]
     return Figures(posts, cpu, rows, slow_connection(meter))
 
 

@@ -97,33 +97,30 @@ def test_large_channel_goes_through_fifo_lanes(channel_stack: Stack) -> None:
     assert all(gateway(stack).events(cid)[-1] == "m" for cid in ids)
 
 
-def test_a_channel_above_the_plan_size_is_laned_by_fanout_function(channel_stack: Stack) -> None:
-    # GIVEN 23 subscribers, a batch size of 5 and a plan size of 8 (publish reads at most 8)
+def test_lanes_above_the_direct_ones_are_laned_by_fanout_function(channel_stack: Stack) -> None:
+    # GIVEN 23 subscribers given lanes of 5 as they subscribed, and a publish that handles
+    # lanes 0 to 2 itself (a plan for the rest)
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName="plan.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    ids = subscribers(channel_stack, "huge", 23)
-    fanout = channel_stack.fanout
-    fanout._batch_size, fanout._plan_above = 5, 8
-    fanout._queue = SqsFanoutQueue(url)
-    # WHEN a message is published: only the plan is queued (one read of 8 items)
-    report = fanout.deliver(FanoutJob("huge", {"event": "p", "channel": "huge"}, ids[0]))
-    assert (report.batches, report.posted) == (1, 0)
-    [plan] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=plan["ReceiptHandle"])
-    # THEN FanoutFunction's plan run queues the lanes, and its lane runs post to all but the
-    # excluded sender
-    lambda_handler(
-        {"Records": [{"body": plan["Body"]}]}, FakeLambdaContext(), app=channel_stack.app
-    )
-    posted = 0
+    channel_stack.fanout_queue = SqsFanoutQueue(url)  # type: ignore[assignment]
+    stack = channel_stack.with_settings(fanout_batch_size=5)
+    ids = subscribers(stack, "huge", 23)
+    stack.fanout._direct_lanes = 3
+    lanes = {r.connection_id: r.lane for r in stack.subscriptions.recipients("huge")}
+    assert max(lanes.values()) >= 3
+    # WHEN a message is published by ids[0]: lane 0 posted, lanes 1-2 and a plan queued
+    report = stack.fanout.deliver(FanoutJob("huge", {"event": "p", "channel": "huge"}, ids[0]))
+    assert report.posted == sum(1 for cid, n in lanes.items() if n == 0 and cid != ids[0])
+    # THEN FanoutFunction's runs (the plan queues lanes 3 and up) post to all but the sender
+    posted = report.posted
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
         event = {"Records": [{"body": m["Body"]} for m in messages]}
-        posted += lambda_handler(event, FakeLambdaContext(), app=channel_stack.app)["posted"]
+        posted += lambda_handler(event, FakeLambdaContext(), app=stack.app)["posted"]
         for m in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     assert posted == 22
-    assert all(gateway(channel_stack).events(cid)[-1] == "p" for cid in ids[1:])
-    assert "p" not in gateway(channel_stack).events(ids[0])
+    assert all(gateway(stack).events(cid)[-1] == "p" for cid in ids[1:])
+    assert "p" not in gateway(stack).events(ids[0])
 
 
 def test_observers_audience(channel_stack: Stack) -> None:

@@ -38,16 +38,14 @@ def publish(stack: Stack, number: int) -> None:
     stack.app.fanout.deliver(FanoutJob(CHANNEL, {"event": "m", "channel": CHANNEL, "data": number}))
 
 
-def test_order_holds_while_the_channel_grows_past_many_lanes_and_shrinks_back(
-    lanes_stack: Stack,
-) -> None:
-    # GIVEN a channel of 3 subscribers (inline) and FanoutFunction lanes that lag behind
-    stack, queue = lanes_stack, lanes_stack.fanout_queue
+def grow_and_shrink(stack: Stack) -> tuple[list[str], int]:
+    """3 subscribers (inline), growing to 45 (9 lanes' worth) while messages flow, then
+    shrinking to 2; only some queued messages run between two publishes. Returns the two
+    that stayed throughout and how many messages were published."""
+    queue = stack.fanout_queue
     members = [join(stack, n) for n in range(3)]
     first = list(members)
     published = 0
-    # WHEN it grows to 45 subscribers (9 lanes' worth) while messages flow, and shrinks back
-    # to 2, only some queued lane messages running between two publishes
     for step in range(42):
         members.append(join(stack, 3 + step))
         publish(stack, published)
@@ -62,10 +60,33 @@ def test_order_holds_while_the_channel_grows_past_many_lanes_and_shrinks_back(
         if published % 4 == 0:
             queue.run_one(stack.app.lanes.deliver_records)
     queue.run_all(stack.app.lanes.deliver_records)
-    # THEN every connection got its messages in publish order, and the ones there from start
-    # to end got every message
+    return first[:2], published
+
+
+def assert_in_order(stack: Stack, stayed: list[str], published: int) -> None:
     for n in range(45):
         got = received(stack, f"C{n:03d}")
         assert got == sorted(got) and len(set(got)) == len(got), f"C{n:03d}: {got}"
-    for cid in first[:2]:
+    for cid in stayed:
         assert received(stack, cid) == list(range(published))
+
+
+def test_order_holds_while_the_channel_grows_past_many_lanes_and_shrinks_back(
+    lanes_stack: Stack,
+) -> None:
+    # GIVEN a channel of 3 subscribers (inline) and FanoutFunction lanes that lag behind
+    # WHEN it grows to 45 and shrinks back to 2 while messages flow
+    stayed, published = grow_and_shrink(lanes_stack)
+    # THEN every connection got its messages in publish order, and the ones there from start
+    # to end got every message
+    assert_in_order(lanes_stack, stayed, published)
+
+
+def test_order_holds_across_the_plan_threshold(lanes_stack: Stack) -> None:
+    # GIVEN lanes from 3 on read and queued by FanoutFunction from a plan (a channel of
+    # ≈ 2,000 with lanes of 250), the plans and lanes running at random relative speeds
+    lanes_stack.fanout._direct_lanes = 3
+    # WHEN the channel grows well past it and shrinks back while messages flow
+    stayed, published = grow_and_shrink(lanes_stack)
+    # THEN the order still holds for every connection
+    assert_in_order(lanes_stack, stayed, published)

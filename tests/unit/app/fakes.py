@@ -37,15 +37,23 @@ class MemorySubscribers:
         self.subscribers = subscribers or {}
         self.queries = 0
 
-    def recipients(self, channel: str, stored_id: str | None = None) -> list[Recipient]:
+    def recipients(
+        self, channel: str, stored_id: str | None = None, *, from_lane: int | None = None
+    ) -> list[Recipient]:
         self.queries += 1
-        return [Recipient(sub.connection_id, sub.lane) for sub in self.subscribers.get(channel, [])]
+        found = [
+            Recipient(sub.connection_id, sub.lane) for sub in self.subscribers.get(channel, [])
+        ]
+        if from_lane is None:
+            return found
+        return [r for r in found if r.lane is not None and r.lane >= from_lane]
 
-    def first_recipients(
-        self, channel: str, limit: int, stored_id: str | None = None
+    def direct_recipients(
+        self, channel: str, below_lane: int, stored_id: str | None = None
     ) -> tuple[list[Recipient], bool]:
         found = self.recipients(channel, stored_id)
-        return found[:limit], len(found) > limit
+        direct = [r for r in found if r.lane is None or r.lane < below_lane]
+        return direct, len(direct) < len(found)
 
     def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
         self.subscribers[channel] = [

@@ -85,23 +85,31 @@ def test_observer_audience_reaches_only_subscribers_that_observe_the_key() -> No
     assert list(gateway.frames) == ["A"]
 
 
-def test_a_channel_above_the_plan_size_is_read_and_laned_by_fanout_function() -> None:
-    # GIVEN a channel larger than the publishing function reads itself
-    subs = MemorySubscribers({"c": [subscription("c", f"C{n}") for n in range(9)]})
+def test_lanes_above_the_direct_ones_are_read_and_queued_by_fanout_function() -> None:
+    # GIVEN subscriptions in lanes 0, 1, 2 and 3, of which the publish handles lanes below 2
+    lanes = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 3}
+    subs = MemorySubscribers({"c": [subscription("c", cid, lane=n) for cid, n in lanes.items()]})
     gateway, queue = FakeConnections(), RecordingQueue()
-    fanout = Fanout(gateway, subs, queue, batch_size=3, plan_above=5)  # type: ignore[arg-type]
+    fanout = Fanout(gateway, subs, queue, direct_lanes=2)  # type: ignore[arg-type]
     written: list[str] = []
-    # WHEN it is published to (with a stored message written alongside)
-    job = FanoutJob("c", FRAME, exclude_connection_id="C0")
+    # WHEN it is published to (with a stored message written alongside), E the sender
+    job = FanoutJob("c", FRAME, exclude_connection_id="E")
     report = fanout.deliver(job, alongside=lambda: written.append("stored"))
-    # THEN only the plan is queued, after the write, and nothing is posted yet
-    assert queue.plans == [job] and queue.batches == [] and gateway.frames == {}
-    assert written == ["stored"] and report.batches == 1
+    # THEN lane 0 is posted, lane 1 queued and a plan queued for the rest, after the write
+    assert list(gateway.frames) == ["A"] and written == ["stored"] and report.batches == 2
+    assert [(b.lane, b.connection_ids) for b in queue.batches] == [(1, ("B",))]
+    assert queue.plans == [job]
     # WHEN FanoutFunction takes the plan record
     body = json.dumps({"plan": job.to_json()})
+    queue.batches.clear()
     LaneDelivery(fanout, MemoryLanes(), queue, FrozenClock()).deliver_records(
         {"Records": [{"body": body}]}
     )
-    # THEN it queues lanes covering every recipient but the excluded sender, once
-    ids = [cid for batch in queue.batches for cid in batch.connection_ids]
-    assert sorted(ids) == sorted(f"C{n}" for n in range(1, 9)) and len(queue.batches) == 3
+    # THEN it queues only the lanes from 2 on, without the sender
+    assert [(b.lane, b.connection_ids) for b in queue.batches] == [(2, ("C",)), (3, ("D",))]
+
+
+def test_a_small_channel_with_no_high_lane_queues_no_plan() -> None:
+    fanout, gateway, queue = rig(3)
+    fanout.deliver(FanoutJob("c", FRAME))
+    assert queue.plans == [] and sorted(gateway.frames) == ["C0", "C1", "C2"]

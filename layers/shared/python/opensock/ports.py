@@ -168,15 +168,18 @@ class SubscriptionRepository(Protocol):
 
     def list_subscribers(self, channel: str) -> Iterator[Subscription]: ...
 
-    def recipients(self, channel: str, stored_id: str | None = None) -> list[Recipient]:
-        """Connection ids and lanes of the live subscriptions. With `stored_id` (a stored
-        message), those still resuming up to that id or later are left out: their resume
-        delivers it."""
+    def recipients(
+        self, channel: str, stored_id: str | None = None, *, from_lane: int | None = None
+    ) -> list[Recipient]:
+        """Connection ids and lanes of the live subscriptions (with `from_lane`, of lanes from
+        it on). With `stored_id` (a stored message), those still resuming up to that id or later
+        are left out: their resume delivers it."""
 
-    def first_recipients(
-        self, channel: str, limit: int, stored_id: str | None = None
+    def direct_recipients(
+        self, channel: str, below_lane: int, stored_id: str | None = None
     ) -> tuple[list[Recipient], bool]:
-        """`recipients` of at most `limit` subscriptions (one read), and whether more follow."""
+        """`recipients` of lanes below `below_lane` (and of none), and whether any of a higher
+        lane was skipped."""
 
     def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
         """Change a live subscription's lane (nothing if it is gone)."""

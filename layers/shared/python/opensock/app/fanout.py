@@ -8,9 +8,10 @@ failed post never stops the others. Each subscription carries the lane it was gi
 subscribe (`domain/lanes.py`): the inline lane (0) is posted here, every other lane is
 shuffled and sent to the queue, one FIFO group per lane, so a connection keeps its path and
 its order from one message to the next whatever the channel's size; FanoutFunction posts each
-lane (`app/lane_delivery.py`). Above `PLAN_ABOVE` subscriptions the
-publishing function only queues a plan (the job itself) and FanoutFunction reads the channel
-and queues its lanes (`queue_lanes`).
+lane (`app/lane_delivery.py`). Lanes from `DIRECT_LANES` on (those of channels above ≈ 2,000
+subscriptions) are left to FanoutFunction: the publishing function queues a plan (the job
+itself) and FanoutFunction reads those lanes and queues them (`queue_lanes`). Every lane thus
+has exactly one path, whatever the channel's size.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ SlowHandler = Callable[[list[str]], object]
 Alongside = Callable[[], object]
 """Work that runs while the posts are in flight (a stored message's write): it adds no wait."""
 MAX_POST_WORKERS = 250
-PLAN_ABOVE = 2_000
-"""A channel with more subscriptions than this is read by FanoutFunction (one vCPU), not by
-the publishing function (512 MB: reading and parsing 100,000 ids there takes ≈ 4 s), which
-reads at most this many to find out (`Limit`: one request)."""
+DIRECT_LANES = 13
+"""Lanes 0 to 12 are read and queued by the publishing function, the ones a channel of up to
+≈ 2,000 subscriptions draws from (`domain/lanes.py`); higher lanes by FanoutFunction (one vCPU)
+from a plan: at 512 MB, reading and parsing 100,000 ids takes ≈ 4 s. The publish still reads
+every page (DynamoDB filters the higher lanes out, so they are billed but not parsed)."""
 """Post threads per invocation; the management client's connection pool is as large
 (`gateway/connections.py`), so no thread waits for a connection."""
 
@@ -66,7 +68,7 @@ class Fanout:
         batch_size: int = 250,
         workers: int = MAX_POST_WORKERS,
         on_gone: GoneHandler | None = None,
-        plan_above: int = PLAN_ABOVE,
+        direct_lanes: int = DIRECT_LANES,
         slow_grace: float | None = None,
     ) -> None:
         self.gateway = gateway
@@ -75,51 +77,56 @@ class Fanout:
         self._batch_size = batch_size
         self._workers = max(1, min(workers, batch_size))
         self.on_gone = on_gone
-        self._plan_above = plan_above
+        self._direct_lanes = direct_lanes
         self._grace = slow_grace
         self._pool: ThreadPoolExecutor | None = None
 
     def deliver(self, job: FanoutJob, alongside: Alongside | None = None) -> FanoutReport:
         """Post `job.frame` to its recipients; `alongside` runs while the posts are in flight
-        (before the lanes are queued, when there are queued lanes). Its error is raised after
-        the posts have finished and gone connections were pruned.
+        (before anything is queued, when something is). Its error is raised after the posts
+        have finished and gone connections were pruned.
 
-        The inline lane (0) is posted here, every other lane is queued: each subscription's
-        lane, and so its path, is fixed at subscribe (`domain/lanes.py`)."""
-        recipients = self._read(job)
-        if recipients is None:
-            if alongside is not None:
-                alongside()
-            assert self._queue is not None
-            self._queue.plan(job)
-            return FanoutReport(batches=1)
+        Each subscription's lane, fixed at subscribe (`domain/lanes.py`), decides its path:
+        lane 0 is posted here, lanes up to `direct_lanes` are queued from here, higher lanes by
+        FanoutFunction from a plan (`queue_lanes`)."""
+        recipients, planned = self._read(job)
         lanes = by_lane(recipients, self._batch_size)
         if self._queue is None:
             ids = [cid for lane in lanes.values() for cid in lane]
         else:
             ids = lanes.pop(INLINE_LANE, [])
         batches = self._batches(job, lanes)
-        if batches and self._queue is not None:
+        if (batches or planned) and self._queue is not None:
             if alongside is not None:
                 alongside()
                 alongside = None
-            self._queue.send(batches)
+            if planned:
+                self._queue.plan(job)
+            if batches:
+                self._queue.send(batches)
         report = self._post_inline(job.frame, ids, alongside)
         if self._queue is not None:
             self._divert_inline(job.channel, report)
-        report.recipients, report.batches = len(recipients), len(batches)
+        report.recipients, report.batches = len(recipients), len(batches) + int(planned)
         return report
 
-    def _read(self, job: FanoutJob) -> list[Recipient] | None:
-        """The recipients, or None when the channel is larger than the publish reads (plan)."""
-        if self._queue is None or job.audience.kind != "all":
-            return self.recipients(job)
-        first, more = self._subscriptions.first_recipients(
-            job.channel, self._plan_above, job.stored_id
-        )
-        if more:
-            return None
-        return [r for r in first if r.connection_id != job.exclude_connection_id]
+    def _read(self, job: FanoutJob) -> tuple[list[Recipient], bool]:
+        """The recipients of the lanes posted or queued from here, and whether higher lanes
+        have recipients (a plan for FanoutFunction)."""
+        if self._queue is None:
+            return self.recipients(job), False
+        if job.audience.kind == "all":
+            found, planned = self._subscriptions.direct_recipients(
+                job.channel, self._direct_lanes, job.stored_id
+            )
+        else:
+            everyone = self.recipients(job)
+            found = [r for r in everyone if not self._planned(r)]
+            planned = len(found) < len(everyone)
+        return [r for r in found if r.connection_id != job.exclude_connection_id], planned
+
+    def _planned(self, recipient: Recipient) -> bool:
+        return recipient.lane is not None and recipient.lane >= self._direct_lanes
 
     def _post_inline(
         self, frame: Frame, ids: Sequence[str], alongside: Alongside | None
@@ -164,11 +171,18 @@ class Fanout:
         return report
 
     def queue_lanes(self, job: FanoutJob) -> None:
-        """FanoutFunction, for a large channel's plan: read every recipient, queue every lane
-        (the inline one too: the publishing function did not read it)."""
+        """FanoutFunction, for a plan: read the recipients of lanes from `direct_lanes` on
+        (the publishing function read the others), queue their lanes."""
         if self._queue is None:
             raise RuntimeError("a fan-out plan needs the FanoutQueue")
-        self._queue.send(self._batches(job, by_lane(self.recipients(job), self._batch_size)))
+        if job.audience.kind == "all":
+            found = self._subscriptions.recipients(
+                job.channel, job.stored_id, from_lane=self._direct_lanes
+            )
+        else:
+            found = [r for r in self.recipients(job) if self._planned(r)]
+        found = [r for r in found if r.connection_id != job.exclude_connection_id]
+        self._queue.send(self._batches(job, by_lane(found, self._batch_size)))
 
     def deliver_to_observers(self, channel: str, key: str, frame: Frame) -> int:
         """Subscribers whose permissions `observe` the key (the storage `ObserverDelivery`)."""

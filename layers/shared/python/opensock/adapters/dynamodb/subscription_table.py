@@ -252,12 +252,15 @@ class SubscriptionTable(TableAdapter):
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _channel_query(self, channel: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _channel_query(
+        self, channel: str, values: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
         return self._query(
             KeyConditionExpression="pk = :pk AND begins_with(sk, :sub)",
             values={
                 ":pk": to_value(keys.channel_pk(channel)),
                 ":sub": to_value(keys.SUBSCRIPTION_PREFIX),
+                **(values or {}),
             },
             **kwargs,
         )
@@ -266,34 +269,54 @@ class SubscriptionTable(TableAdapter):
         """Every live subscription of the channel (eventually consistent, paginated)."""
         return (subscription_from(values) for values in self._channel_query(channel))
 
-    def recipients(self, channel: str, stored_id: str | None = None) -> list[Recipient]:
+    def recipients(
+        self, channel: str, stored_id: str | None = None, *, from_lane: int | None = None
+    ) -> list[Recipient]:
         """The live subscriptions' connection ids and lanes, projected (and the resume bound:
-        same read units, billed on whole items). With `stored_id`, subscriptions still
-        resuming up to that id are left out: their resume delivers the message."""
-        items = self._channel_query(channel, ProjectionExpression=RECIPIENT_PROJECTION,
-                                    names=RECIPIENT_NAMES)  # fmt: skip
+        same read units, billed on whole items); with `from_lane`, only lanes from it on
+        (filtered by DynamoDB: the others are read, billed, but neither sent nor parsed). With
+        `stored_id`, subscriptions still resuming up to that id are left out: their resume
+        delivers the message."""
+        kwargs: dict[str, Any] = {}
+        names = dict(RECIPIENT_NAMES)
+        if from_lane is not None:
+            kwargs["FilterExpression"] = f"{LIVE_FILTER} AND #lane >= :from"
+            kwargs["values"] = {":from": to_value(from_lane)}
+        items = self._channel_query(
+            channel, ProjectionExpression=RECIPIENT_PROJECTION, names=names, **kwargs
+        )
         return _recipients(items, stored_id)
 
-    def first_recipients(
-        self, channel: str, limit: int, stored_id: str | None = None
+    def direct_recipients(
+        self, channel: str, below_lane: int, stored_id: str | None = None
     ) -> tuple[list[Recipient], bool]:
-        """The fan-out's first read: one Query evaluating at most `limit` subscriptions, and
-        whether more follow (then the channel is large and FanoutFunction reads it whole)."""
-        page = self.client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :sub)",
-            FilterExpression=LIVE_FILTER,
-            ProjectionExpression=RECIPIENT_PROJECTION,
-            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE, **RECIPIENT_NAMES},
-            ExpressionAttributeValues={
+        """The publish's read: the live subscriptions of lanes below `below_lane` (and those
+        without a lane), every page, and whether the read skipped any of a higher lane (then
+        FanoutFunction reads those: a plan). DynamoDB filters on the lane; the expiry is checked
+        here, so an expired item of a higher lane still counts as skipped (until TTL deletes it)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sub)",
+            "FilterExpression": "attribute_not_exists(#lane) OR #lane < :below",
+            "ProjectionExpression": f"{RECIPIENT_PROJECTION}, #ttl",
+            "ExpressionAttributeNames": {"#ttl": keys.TTL_ATTRIBUTE, **RECIPIENT_NAMES},
+            "ExpressionAttributeValues": {
                 ":pk": to_value(keys.channel_pk(channel)),
                 ":sub": to_value(keys.SUBSCRIPTION_PREFIX),
-                ":now": to_value(int(self._clock())),
+                ":below": to_value(below_lane),
             },
-            Limit=limit,
-        )
-        items = (from_item(item) for item in page.get("Items", []))
-        return _recipients(items, stored_id), "LastEvaluatedKey" in page
+        }
+        now, found, skipped = self._clock(), [], False
+        while True:
+            page = self.client.query(**request)
+            skipped = skipped or page.get("ScannedCount", 0) > page.get("Count", 0)
+            for item in page.get("Items", []):
+                values = from_item(item)
+                if keys.is_live(values.get(keys.TTL_ATTRIBUTE), now):
+                    found.append(values)
+            if "LastEvaluatedKey" not in page:
+                return _recipients(found, stored_id), skipped
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list_for_connection(
         self, connection_id: str, *, include_expired: bool = False
