@@ -29,6 +29,7 @@ from typing import Any
 
 from bench import prices
 from bench.world import ROOT  # noqa: F401  (sets sys.path: the layer)
+from opensock.app.fanout import DIRECT_LANES  # noqa: F401  (bench/document.py quotes it)
 
 POST_LATENCY_S = 0.025
 REQUEST_S = 0.010
@@ -288,9 +289,12 @@ def _run_fifo(world: Any, meter: Any, usage: Any) -> None:
 
     from opensock.wiring import build_app
 
+    apps: list[Any] = []
+
     def run_group(records: list[dict[str, Any]]) -> list[threading.Thread]:
         # each group in its own container (App, post pool), as concurrent invocations are
         app = build_app(world.settings, world.stack.adapters)
+        apps.append(app)
         threads = []
         for record in records:
             done = released[record["receiptHandle"]] = threading.Event()
@@ -312,6 +316,8 @@ def _run_fifo(world: Any, meter: Any, usage: Any) -> None:
         for threads in started:
             for thread in threads:
                 thread.join()
+    for app in apps:  # the containers go away (their 250-thread pools would pile up)
+        app.fanout.close()
 
 
 def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, float, float]:

@@ -271,6 +271,12 @@ class Fanout:
             self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="fanout")
         return self._pool
 
+    def close(self) -> None:
+        """End the post pool's threads (a container going away: the bench's many Apps)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
     def prune_with(self, on_gone: GoneHandler) -> None:
         """Set the pruner of gone connections (wiring: it needs this Fanout itself)."""
         self.on_gone = on_gone
