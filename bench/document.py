@@ -203,7 +203,10 @@ def _poster_part(results: r.Results) -> list[str]:
             f"last post of message 1 {slow.others_last_ms:,.0f} ms after its publish started, "
             f"{slow.baseline_last_ms:,.0f} ms without the slow connection; of message 2 "
             f"{slow.next_others_last_ms:,.0f} ms, {slow.next_baseline_last_ms:,.0f} ms "
-            f"without; the slow one's first post {slow.slow_ms:,.0f} ms.",
+            f"without; the slow one's first post {slow.slow_ms:,.0f} ms. Within a run with the "
+            "slow connection, its lane-mates' last post of message 2 came "
+            f"{slow.mates_next_ms:,.0f} ms after the other lanes' (median of the runs; free "
+            "of the drift between runs).",
             "",
         ]
     return parts

@@ -242,6 +242,10 @@ class SlowRun:
     next_others_last_ms: float = 0.0
     """The other connections' last post of message 2 (published right after message 1)."""
     next_baseline_last_ms: float = 0.0
+    mates_next_ms: float = 0.0
+    """Within one run with the slow connection: its lane-mates' last post of message 2 minus
+    the other lanes' (no baseline run to subtract, so the machine's drift between runs is out;
+    median over the runs). Before F35's lanes ≈ the slow post's 2 s."""
 
     @property
     def delay_ms(self) -> float:
@@ -320,9 +324,10 @@ def _run_fifo(world: Any, meter: Any, usage: Any) -> None:
         app.fanout.close()
 
 
-def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, float, float]:
+def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, float, float, float]:
     """(the others' last post of message 1, of message 2, the slow one's post of message 1),
-    ms from message 1's publish; the two messages are published one after the other."""
+    ms from message 1's publish (the two messages are published one after the other), and how
+    much later the slow one's lane-mates got message 2 than the other lanes' connections."""
     import json
 
     from bench import clients as c
@@ -359,7 +364,17 @@ def _last_posts(meter: Any, subscribers: int, slow_s: float) -> tuple[float, flo
             return (max(times) - started) * 1000
 
         slow = ended.get((slow_id or "", 1), started)
-        return others_last(1), others_last(2), (slow - started) * 1000
+        lanes = {r.connection_id: r.lane for r in world.stack.subscriptions.recipients(channel)}
+        mates = {cid for cid, lane in lanes.items() if lane == lanes.get(slow_id or "")}
+
+        def last(n: int, among: bool) -> float:
+            times = [t for (cid, m), t in ended.items()
+                     if m == n and cid != slow_id and (cid in mates) == among]  # fmt: skip
+            return max(times)
+
+        # the slow one's lane-mates against the other lanes, message 2, within this run
+        held = (last(2, True) - last(2, False)) * 1000 if slow_id is not None else 0.0
+        return others_last(1), others_last(2), (slow - started) * 1000, held
 
 
 def slow_connection(
