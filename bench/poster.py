@@ -395,7 +395,10 @@ def slow_connection(
     middle = runs // 2
     by_delay = sorted(pairs, key=lambda p: p[1][0] - p[0][0])[middle]
     by_next = sorted(pairs, key=lambda p: p[1][1] - p[0][1])[middle]
-    return SlowRun(by_delay[1][0], by_delay[0][0], by_delay[1][2], by_next[1][1], by_next[0][1])
+    held = sorted(pair[1][3] for pair in pairs)[middle]
+    return SlowRun(
+        by_delay[1][0], by_delay[0][0], by_delay[1][2], by_next[1][1], by_next[0][1], held
+    )
 
 
 @dataclass
