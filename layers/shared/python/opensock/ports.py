@@ -247,7 +247,11 @@ class ClientReader(Protocol):
         channel: str,
         storage_key: str | None = None,
         message_id: str | None = None,
-    ) -> ClientReads: ...
+        *,
+        consistent: bool = True,
+    ) -> ClientReads:
+        """Strongly consistent; with `consistent=False`, eventually consistent, and what
+        comes back missing is read again strongly consistent (never refuses a new item)."""
 
 
 class MessageRepository(Protocol):
