@@ -3,9 +3,11 @@
 Strongly consistent like the separate GetItems it replaces (same read units), one round trip
 instead of two or three. A client publish reads eventually consistent (half the units) and
 reads again, strongly consistent, only the items that came back missing: a just-created
-connection or subscription is never refused (docs/decisions.md). The subscription and entry are read under the name the client sent;
-when the connection's grants resolve that name to another channel (an alias), callers fall back
-to the plain repositories for the real one (`ClientReads.subscriptions`).
+connection or subscription is never refused (docs/decisions.md).
+
+The subscription and entry are read under the name the client sent; when the connection's
+grants resolve that name to another channel (an alias), callers fall back to the plain
+repositories for the real one (`ClientReads.subscriptions`).
 """
 
 from __future__ import annotations
