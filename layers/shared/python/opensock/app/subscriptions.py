@@ -152,7 +152,7 @@ class Subscriptions:
         """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub; with
         `resume_after`, then deliver the stored messages after it (docs/extensions.md).
 
-        Returns None when the connection disappeared meanwhile (nothing was written).
+        Returns None when the connection disappeared meanwhile (nothing is left written).
         """
         try:
             sub, claims = self._prepare(connection, requested, token, auto)
