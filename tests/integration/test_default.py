@@ -156,3 +156,15 @@ def test_a_publish_from_a_connection_not_subscribed_is_still_refused(
     # THEN the consistent read confirmed it, and the answer is the one it always was
     assert consistency == [False, True]
     assert reply["error"]["code"] == "PUBLISH_PERMISSION_DENIED"
+
+
+def test_a_recipient_gone_is_pruned_by_the_publish(channel_stack: Stack) -> None:
+    # GIVEN A and B in the room, B's socket closed without `$disconnect` (410 on posts)
+    room(channel_stack, {"chat": {"publish": True}})
+    gateway(channel_stack).gone.add("B")
+    # WHEN A publishes
+    assert send(channel_stack, "A", {"event": "chat", "channel": "room"}) == {}
+    # THEN B is cleaned up as `$disconnect` would: record, subscription, count
+    assert channel_stack.connections.get("B") is None
+    assert channel_stack.subscriptions.get("room", "B") is None
+    assert channel_stack.channel_meta.subscriptions_count("room") == 1

@@ -333,3 +333,26 @@ def test_a_connection_gone_before_the_write_gets_nothing(
     assert channel_stack.channel_meta.subscriptions_count(channel) == 0
     assert channel_stack.members.members(channel) == []
     assert gateway(channel_stack).frames.get("A", []) == []
+
+
+def test_a_connection_gone_after_the_handler_read_it_leaves_nothing(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a connection whose record is deleted right after SubscribeFunction reads it
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+    real_get = channel_stack.connections.get
+
+    def get_then_vanish(connection_id: str) -> Any:
+        found = real_get(connection_id)
+        channel_stack.connections.delete(connection_id)
+        return found
+
+    monkeypatch.setattr(channel_stack.connections, "get", get_then_vanish)
+    # WHEN it subscribes
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
+    # THEN the subscription written before the connection's claim is deleted again, uncounted,
+    # and nothing is answered or posted (the socket is gone)
+    assert reply == {}
+    assert channel_stack.subscriptions.get("std", "A") is None
+    assert channel_stack.channel_meta.subscriptions_count("std") == 0
+    assert gateway(channel_stack).frames.get("A", []) == []
