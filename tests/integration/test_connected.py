@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from functions.connected.app import lambda_handler
-from tests.support.channels import gateway, open_connection
+from tests.support.channels import gateway, open_connection, vanish_after_read
 from tests.support.fakes import FakeLambdaContext
 from tests.support.stack import Stack
 
@@ -36,14 +34,7 @@ def test_an_auto_subscribe_racing_the_disconnect_leaves_nothing(
 ) -> None:
     # GIVEN a connection whose record `$disconnect` deletes right after ConnectedFunction read it
     open_connection(channel_stack, "A", {"notes": {"autoSubscribe": True}})
-    real_get = channel_stack.connections.get
-
-    def get_then_vanish(connection_id: str) -> Any:
-        found = real_get(connection_id)
-        channel_stack.connections.delete(connection_id)
-        return found
-
-    monkeypatch.setattr(channel_stack.connections, "get", get_then_vanish)
+    vanish_after_read(channel_stack, monkeypatch)
     # WHEN ConnectedFunction announces it and auto-subscribes
     event = {"connectionId": "A", "connectedAt": channel_stack.clock(), "requestId": "r"}
     lambda_handler(event, FakeLambdaContext(), app=channel_stack.app)

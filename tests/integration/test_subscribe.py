@@ -11,7 +11,13 @@ from functions.subscribe.app import lambda_handler
 from opensock.errors import PresenceCapacityReachedError
 from opensock.jsoncodec import loads
 from tests.support.calls import subscribe
-from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
+from tests.support.channels import (
+    count_dynamodb,
+    gateway,
+    open_connection,
+    pubsub,
+    vanish_after_read,
+)
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext, FakePublisher
 from tests.support.stack import Stack
@@ -340,14 +346,7 @@ def test_a_connection_gone_after_the_handler_read_it_leaves_nothing(
 ) -> None:
     # GIVEN a connection whose record is deleted right after SubscribeFunction reads it
     open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
-    real_get = channel_stack.connections.get
-
-    def get_then_vanish(connection_id: str) -> Any:
-        found = real_get(connection_id)
-        channel_stack.connections.delete(connection_id)
-        return found
-
-    monkeypatch.setattr(channel_stack.connections, "get", get_then_vanish)
+    vanish_after_read(channel_stack, monkeypatch)
     # WHEN it subscribes
     reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
     # THEN the subscription written before the connection's claim is deleted again, uncounted,
