@@ -139,3 +139,16 @@ def count_dynamodb(stack: Stack) -> RequestCounter:
 
     del stack
     return RequestCounter().attach(dynamodb_client())
+
+
+def vanish_after_read(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read of a connection record deletes it right after (a `$disconnect` racing the
+    function that read it)."""
+    real_get = stack.connections.get
+
+    def get_then_vanish(connection_id: str) -> Any:
+        found = real_get(connection_id)
+        stack.connections.delete(connection_id)
+        return found
+
+    monkeypatch.setattr(stack.connections, "get", get_then_vanish)
