@@ -60,12 +60,28 @@ def peek(table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
     return None if found is None else dict(found.to_json()["Attributes"])
 
 
-def _index_keys(table_name: str) -> list[tuple[str, ...]]:
+def _index_keys(table_name: str) -> list[tuple[tuple[str, ...], tuple[str, ...] | None]]:
+    """(key attribute names, projected attribute names or None for ALL) of each GSI."""
     table = _moto_table(table_name)
-    return [
-        tuple(part["AttributeName"] for part in index.schema)
-        for index in (table.global_indexes or [])
-    ]
+    indexes = []
+    for index in table.global_indexes or []:
+        names = tuple(part["AttributeName"] for part in index.schema)
+        projection = index.projection or {}
+        kind = projection.get("ProjectionType", "ALL")
+        projected = None
+        if kind != "ALL":
+            keys = (table.hash_key_attr, table.range_key_attr, *names)
+            extra = projection.get("NonKeyAttributes", []) if kind == "INCLUDE" else []
+            projected = tuple(name for name in (*keys, *extra) if name)
+        indexes.append((names, projected))
+    return indexes
+
+
+def _projected(item: dict[str, Any] | None, projected: tuple[str, ...] | None) -> Any:
+    """What an index holds of the item (all of it for an ALL projection)."""
+    if item is None or projected is None:
+        return item
+    return {name: item[name] for name in projected if name in item}
 
 
 def _key_of(table_name: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -135,14 +151,18 @@ def write_cost(target: dict[str, Any], old: Any, new: Any, ok: bool) -> tuple[fl
     if target.get("check") or not ok:
         return units, 0.0
     index_units = 0.0
-    for names in _index_keys(target["table"]):
+    for names, projected in _index_keys(target["table"]):
         before, after = _index_tuple(old, names), _index_tuple(new, names)
+        old_entry, new_entry = _projected(old, projected), _projected(new, projected)
+        old_units, new_units = item_size(old_entry), item_size(new_entry)
         if after is not None and after != before:
-            index_units += write_units(new_size)
+            index_units += write_units(new_units)
         if before is not None and after != before:
-            index_units += write_units(old_size)
-        if before is not None and before == after and old != new:
-            index_units += write_units(max(old_size, new_size))
+            index_units += write_units(old_units)
+        # an update the index does not hold (a KEYS_ONLY index, attributes not projected)
+        # writes nothing to it
+        if before is not None and before == after and old_entry != new_entry:
+            index_units += write_units(max(old_units, new_units))
     return units + index_units, index_units
 
 

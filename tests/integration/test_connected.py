@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from functions.connected.app import lambda_handler
-from tests.support.channels import gateway, open_connection
+from tests.support.channels import gateway, open_connection, vanish_after_read
 from tests.support.fakes import FakeLambdaContext
 from tests.support.stack import Stack
 
@@ -25,3 +27,18 @@ def test_auto_subscribe_after_connected(channel_stack: Stack) -> None:
     assert frames[2]["channel"] == "presence.lobby"
     assert frames[3]["error"]["code"] == "SUBSCRIBE_PERMISSION_DENIED"
     assert len(frames) == 4
+
+
+def test_an_auto_subscribe_racing_the_disconnect_leaves_nothing(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a connection whose record `$disconnect` deletes right after ConnectedFunction read it
+    open_connection(channel_stack, "A", {"notes": {"autoSubscribe": True}})
+    vanish_after_read(channel_stack, monkeypatch)
+    # WHEN ConnectedFunction announces it and auto-subscribes
+    event = {"connectionId": "A", "connectedAt": channel_stack.clock(), "requestId": "r"}
+    lambda_handler(event, FakeLambdaContext(), app=channel_stack.app)
+    # THEN the auto-subscription, written before the connection's claim failed, is gone again
+    assert channel_stack.subscriptions.get("notes", "A") is None
+    assert channel_stack.channel_meta.subscriptions_count("notes") == 0
+    assert [frame["event"] for frame in gateway(channel_stack).frames["A"]] == ["hotsock.connected"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from functions.default.app import lambda_handler
 from opensock.jsoncodec import loads
 from tests.support.calls import subscribe
@@ -93,5 +95,76 @@ def test_request_counts(channel_stack: Stack) -> None:
     counter = count_dynamodb(channel_stack)
     send(channel_stack, "A", {"event": "chat", "channel": "room"})
     print("client publish", counter.by_operation())
-    # the connection and its subscription in one BatchGetItem, then the fan-out Query
+    # the connection and its subscription in one (eventually consistent) BatchGetItem, then
+    # the fan-out Query
     assert counter.by_operation() == {"BatchGetItem": 1, "Query": 1}
+
+
+def lagging_reads(stack: Stack, monkeypatch: pytest.MonkeyPatch, hidden: str) -> list[bool]:
+    """Eventually consistent BatchGetItems do not see items whose sort key starts with
+    `hidden` yet (a replica behind); returns each BatchGetItem's ConsistentRead."""
+    client = stack.subscriptions.client
+    real = client.batch_get_item
+    consistency: list[bool] = []
+
+    def batch_get_item(**kwargs: Any) -> Any:
+        ((table, request),) = kwargs["RequestItems"].items()
+        consistency.append(bool(request["ConsistentRead"]))
+        response = real(**kwargs)
+        if not request["ConsistentRead"]:
+            items = response["Responses"][table]
+            response["Responses"][table] = [i for i in items if not i["sk"]["S"].startswith(hidden)]
+        return response
+
+    monkeypatch.setattr(client, "batch_get_item", batch_get_item)
+    return consistency
+
+
+@pytest.mark.parametrize("hidden", ["sub#", "conn"])
+def test_a_just_written_item_an_eventual_read_misses_is_read_again(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch, hidden: str
+) -> None:
+    # GIVEN a room where only subscribers may publish, and reads that miss A's new item
+    room(channel_stack, {"chat": {"publish": True}})
+    consistency = lagging_reads(channel_stack, monkeypatch, hidden)
+    # WHEN A publishes
+    reply = send(channel_stack, "A", {"event": "chat", "channel": "room", "data": "hi"})
+    # THEN the missing item was read again strongly consistent, and the message went out
+    assert consistency == [False, True]
+    assert reply == {}
+    assert gateway(channel_stack).frames["B"][-1]["data"] == "hi"
+
+
+def test_a_publish_whose_items_are_all_seen_reads_once_eventually(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room(channel_stack, {"chat": {"publish": True}})
+    consistency = lagging_reads(channel_stack, monkeypatch, hidden="-")
+    send(channel_stack, "A", {"event": "chat", "channel": "room"})
+    assert consistency == [False]
+
+
+def test_a_publish_from_a_connection_not_subscribed_is_still_refused(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN X, not subscribed to a room where only subscribers may publish
+    room(channel_stack, {"chat": {"publish": True}})
+    open_connection(channel_stack, "X", {"room": {"messages": {"chat": {"publish": True}}}})
+    consistency = lagging_reads(channel_stack, monkeypatch, hidden="-")
+    # WHEN it publishes: its subscription is missing from the eventual read, then for good
+    reply = send(channel_stack, "X", {"event": "chat", "channel": "room"})
+    # THEN the consistent read confirmed it, and the answer is the one it always was
+    assert consistency == [False, True]
+    assert reply["error"]["code"] == "PUBLISH_PERMISSION_DENIED"
+
+
+def test_a_recipient_gone_is_pruned_by_the_publish(channel_stack: Stack) -> None:
+    # GIVEN A and B in the room, B's socket closed without `$disconnect` (410 on posts)
+    room(channel_stack, {"chat": {"publish": True}})
+    gateway(channel_stack).gone.add("B")
+    # WHEN A publishes
+    assert send(channel_stack, "A", {"event": "chat", "channel": "room"}) == {}
+    # THEN B is cleaned up as `$disconnect` would: record, subscription, count
+    assert channel_stack.connections.get("B") is None
+    assert channel_stack.subscriptions.get("room", "B") is None
+    assert channel_stack.channel_meta.subscriptions_count("room") == 1

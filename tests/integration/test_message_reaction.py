@@ -273,3 +273,16 @@ def test_a_recent_missing_target_is_read_again_then_refused(
     reply = react(rig, "bob", message_id)
     assert reply is not None and reply["error"]["code"] == "MESSAGE_NOT_FOUND"
     assert len(sleeps) == 5 and sum(sleeps) < 0.5
+
+
+def test_a_recipient_gone_is_pruned_by_the_reaction(rig: Stack) -> None:
+    # GIVEN ann's socket closed without `$disconnect` (410 on posts)
+    message_id = publish(rig)
+    gateway: FakeConnections = rig.gateway  # type: ignore[assignment]
+    gateway.gone.add("ann")
+    # WHEN bob reacts
+    assert react(rig, "bob", message_id) is None
+    # THEN ann is cleaned up as `$disconnect` would: record, subscription, count
+    assert rig.connections.get("ann") is None
+    assert rig.subscriptions.get(ROOM, "ann") is None
+    assert rig.channel_meta.subscriptions_count(ROOM) == 1

@@ -12,7 +12,13 @@ from opensock.domain.lanes import choose_lane, lane_draw
 from opensock.errors import PresenceCapacityReachedError
 from opensock.jsoncodec import loads
 from tests.support.calls import subscribe
-from tests.support.channels import count_dynamodb, gateway, open_connection, pubsub
+from tests.support.channels import (
+    count_dynamodb,
+    gateway,
+    open_connection,
+    pubsub,
+    vanish_after_read,
+)
 from tests.support.events import ws_event
 from tests.support.fakes import FakeLambdaContext, FakePublisher
 from tests.support.stack import Stack
@@ -237,11 +243,12 @@ def test_request_counts(channel_stack: Stack) -> None:
     call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "presence.p"})
     presence = counter.by_operation()
     print("subscribe standard", standard, "presence", presence)
-    # BatchGetItem of the connection and the channel's count (its lane) + one transaction
-    # (connection check, subscription, count) + the consistent count read for pub/sub's
-    # channelUpdated (pub/sub is on here)
-    assert standard == {"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1}
-    # + member Query before the transaction, and the fan-out Query of the member frame
+    # BatchGetItem of the connection and the channel's count (its lane) + PutItem subscription
+    # + UpdateItem count (its new value is what pub/sub's channelUpdated carries, no read) +
+    # UpdateItem connection (live, `channels`)
+    assert standard == {"BatchGetItem": 1, "PutItem": 1, "UpdateItem": 2}
+    # presence: one transaction, a member Query before it and the fan-out Query of the member
+    # frame, and the consistent count read for channelUpdated (pub/sub is on here)
     assert presence == {"BatchGetItem": 1, "GetItem": 1, "Query": 2, "TransactWriteItems": 1}
 
 
@@ -252,8 +259,9 @@ def test_request_counts_without_pubsub(channel_stack: Stack) -> None:
     counter = count_dynamodb(channel_stack)
     # WHEN the connection subscribes to a standard channel
     call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
-    # THEN it is the connection read (with the channel's count) and one transaction
-    assert counter.by_operation() == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    # THEN it is the connection read (with the channel's count) and three single-item writes,
+    # none transactional
+    assert counter.by_operation() == {"BatchGetItem": 1, "PutItem": 1, "UpdateItem": 2}
 
 
 def test_a_subscription_keeps_the_lane_chosen_from_the_channel_count(
@@ -297,9 +305,9 @@ def _cancel_first(stack: Stack, codes: list[str]) -> list[int]:
     return calls
 
 
-@pytest.mark.parametrize("channel", ["std", "presence.p"])
-def test_a_transaction_conflict_is_retried(channel_stack: Stack, channel: str) -> None:
-    # GIVEN the first subscription transaction cancelled by a concurrent transaction
+def test_a_presence_transaction_conflict_is_retried(channel_stack: Stack) -> None:
+    # GIVEN the first presence join transaction cancelled by a concurrent transaction
+    channel = "presence.p"
     open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
     calls = _cancel_first(channel_stack, ["None", "TransactionConflict", "None"])
     # WHEN the connection subscribes
@@ -311,15 +319,13 @@ def test_a_transaction_conflict_is_retried(channel_stack: Stack, channel: str) -
     assert gateway(channel_stack).frames["A"][0]["event"] == "hotsock.subscribed"
 
 
-@pytest.mark.parametrize(
-    ("channel", "adapter"), [("std", "subscriptions"), ("presence.p", "members")]
-)
 def test_endless_conflicts_back_off_then_answer_a_code_hotsock_js_handles(
-    channel_stack: Stack, channel: str, adapter: str, monkeypatch: pytest.MonkeyPatch
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from opensock.errors import ConflictError
 
-    # GIVEN every subscription transaction losing its race
+    # GIVEN every presence join transaction losing its race (standard joins have none)
+    channel = "presence.p"
     sleeps: list[float] = []
     channel_stack.sleep = sleeps.append
     open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
@@ -327,7 +333,7 @@ def test_endless_conflicts_back_off_then_answer_a_code_hotsock_js_handles(
     def busy(*_: Any, **__: Any) -> None:
         raise ConflictError("transaction conflicted")
 
-    monkeypatch.setattr(getattr(channel_stack, adapter), "join", busy)
+    monkeypatch.setattr(channel_stack.members, "join", busy)
     # WHEN the connection subscribes
     reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": channel})
     # THEN the retries backed off, within a bounded time (jittered, doubling up to a cap)
@@ -354,4 +360,20 @@ def test_a_connection_gone_before_the_write_gets_nothing(
     assert channel_stack.subscriptions.get(channel, "A") is None
     assert channel_stack.channel_meta.subscriptions_count(channel) == 0
     assert channel_stack.members.members(channel) == []
+    assert gateway(channel_stack).frames.get("A", []) == []
+
+
+def test_a_connection_gone_after_the_handler_read_it_leaves_nothing(
+    channel_stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a connection whose record is deleted right after SubscribeFunction reads it
+    open_connection(channel_stack, "A", {"*": {"subscribe": True}}, uid="a")
+    vanish_after_read(channel_stack, monkeypatch)
+    # WHEN it subscribes
+    reply = call(channel_stack, "A", {"event": "hotsock.subscribe", "channel": "std"})
+    # THEN the subscription written before the connection's claim is deleted again, uncounted,
+    # and nothing is answered or posted (the socket is gone)
+    assert reply == {}
+    assert channel_stack.subscriptions.get("std", "A") is None
+    assert channel_stack.channel_meta.subscriptions_count("std") == 0
     assert gateway(channel_stack).frames.get("A", []) == []

@@ -139,3 +139,23 @@ def count_dynamodb(stack: Stack) -> RequestCounter:
 
     del stack
     return RequestCounter().attach(dynamodb_client())
+
+
+def vanish_after_read(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read of a connection record deletes it right after (a `$disconnect` racing the
+    function that read it): alone, or with its channel's count (a subscribe's read)."""
+    real_get = stack.connections.get
+    real_with_count = stack.client_reader.connection_and_count
+
+    def get_then_vanish(connection_id: str) -> Any:
+        found = real_get(connection_id)
+        stack.connections.delete(connection_id)
+        return found
+
+    def read_then_vanish(connection_id: str, channel: str) -> Any:
+        found = real_with_count(connection_id, channel)
+        stack.connections.delete(connection_id)
+        return found
+
+    monkeypatch.setattr(stack.connections, "get", get_then_vanish)
+    monkeypatch.setattr(stack.client_reader, "connection_and_count", read_then_vanish)

@@ -56,13 +56,37 @@ def test_a_new_indexed_item_pays_the_index_write_too() -> None:
     import bench.meter as meter
 
     original = meter._index_keys
-    meter._index_keys = lambda table: [("gsi1pk", "gsi1sk")]
+    meter._index_keys = lambda table: [(("gsi1pk", "gsi1sk"), None)]
     try:
         assert write_cost(target, None, item, ok=True) == (2.0, 1.0)
         # a failed conditional write still pays the base write, never the index
         assert write_cost(target, item, item, ok=False) == (1.0, 0.0)
         # removing the item removes its index entry
         assert write_cost({"table": "t", "key": {}}, item, None, ok=True) == (2.0, 1.0)
+    finally:
+        meter._index_keys = original
+
+
+def test_a_keys_only_index_is_written_only_when_its_keys_change() -> None:
+    # GIVEN a connection item in a KEYS_ONLY index on gsi2pk/expiresAt
+    import bench.meter as meter
+
+    item = {"pk": {"S": "conn#A"}, "sk": {"S": "conn"}, "gsi2pk": {"S": "sweep#1"},
+            "expiresAt": {"N": "100"}, "umd": {"S": "x" * 1500}}  # fmt: skip
+    recorded = {**item, "channels": {"SS": ["room"]}}
+    target = {"table": "t", "key": {}}
+    original = meter._index_keys
+    meter._index_keys = lambda table: [
+        (("gsi2pk", "expiresAt"), ("pk", "sk", "gsi2pk", "expiresAt"))
+    ]
+    try:
+        # WHEN an update adds an attribute the index does not hold: the item's units only
+        assert write_cost(target, item, recorded, ok=True) == (2.0, 0.0)
+        # WHEN its index key changes: the old entry out, the new one in, each a small entry
+        moved = {**recorded, "expiresAt": {"N": "200"}}
+        assert write_cost(target, recorded, moved, ok=True) == (4.0, 2.0)
+        # WHEN the item is put new: one small index entry
+        assert write_cost(target, None, item, ok=True) == (3.0, 1.0)
     finally:
         meter._index_keys = original
 

@@ -152,9 +152,11 @@ class ConnectionRepository(Protocol):
 
 
 class SubscriptionRepository(Protocol):
-    def join(self, sub: Subscription, *, record: bool = True) -> None:
-        """One transaction: the connection is live (else ConnectionGoneError), the
-        subscription is new (else AlreadySubscribedError), the count goes up."""
+    def join(self, sub: Subscription, *, record: bool = True) -> int | None:
+        """The subscription is new (else AlreadySubscribedError), the count goes up, the
+        connection is still live (else ConnectionGoneError, nothing left written); with
+        `record` its channel is added to the connection's `channels` set. Returns the
+        channel's new count (None when not counted)."""
 
     def get(self, channel: str, connection_id: str) -> Subscription | None: ...
 
@@ -272,7 +274,11 @@ class ClientReader(Protocol):
         channel: str,
         storage_key: str | None = None,
         message_id: str | None = None,
-    ) -> ClientReads: ...
+        *,
+        consistent: bool = True,
+    ) -> ClientReads:
+        """Strongly consistent; with `consistent=False`, eventually consistent, and what
+        comes back missing is read again strongly consistent (never refuses a new item)."""
 
     def connection_and_count(
         self, connection_id: str, channel: str

@@ -1,8 +1,8 @@
 """Membership writes: a subscription joining or leaving a channel, and what it announces.
 
-Standard channels: a join is one transaction (connection still live and recording the
-channel, subscription, count),
-a leave a conditional delete plus the count. Presence channels: one transaction
+Standard channels: a join is three ordered writes (subscription, count, then the
+connection still live and recording the channel; `adapters/dynamodb/subscription_join.py`),
+a leave a delete plus the count. Presence channels: one transaction
 (subscription, member item, meta) retried on a concurrent member change, then
 member frames to the other subscribers. `announce` returns the pub/sub events so a caller
 leaving many channels (disconnect) can emit them in batches. A transaction that loses a race
@@ -83,19 +83,15 @@ class Membership:
     def join(self, sub: Subscription, *, record: bool = True) -> MembershipChange:
         """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
 
-        The write is one transaction that also checks the connection is live:
-        ConnectionGoneError means `$disconnect` ran first and nothing was written. With
-        `record` it also adds the channel to the connection item's `channels` set, which
-        `$disconnect` cleans up from.
+        The write also checks the connection is live: ConnectionGoneError means
+        `$disconnect` ran first and nothing is left written. With `record` it also adds the
+        channel to the connection item's `channels` set, which `$disconnect` cleans up from.
+        Standard channels: ordered writes (`SubscriptionRepository.join`); presence: one
+        transaction, retried when a concurrent member change cancels it.
         """
         if not is_presence(sub.channel):
-            for _ in attempts(self._sleep):
-                try:
-                    self._subscriptions.join(sub, record=record)
-                except ConflictError:
-                    continue
-                return MembershipChange(sub, self._count_after(sub))
-            raise _gave_up(sub.channel)
+            total = self._subscriptions.join(sub, record=record)
+            return MembershipChange(sub, total if self._publisher.enabled else None)
         for _ in attempts(self._sleep):
             states = self._members.members(sub.channel)
             now = self._clock()

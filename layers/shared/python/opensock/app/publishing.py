@@ -108,7 +108,8 @@ class Publishing:
         channel = body.get("channel") if isinstance(body, dict) else None
         lookup: SubscriptionLookup = self._subscriptions
         if isinstance(channel, str) and is_valid_channel_name(channel):
-            reads = self._reader.read(connection_id, channel)  # connection + subscription
+            # connection + subscription; eventually consistent, missing ones read again
+            reads = self._reader.read(connection_id, channel, consistent=False)
             connection, lookup = reads.connection, reads.subscriptions(self._subscriptions)
         else:  # the publish is refused after this read anyway
             connection = self._connections.get(connection_id)

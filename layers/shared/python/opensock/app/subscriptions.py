@@ -1,11 +1,12 @@
 """Subscribe and unsubscribe (PROTOCOL §7.1, §7.2), including auto-subscribe on connect.
 
 Errors carry the channel exactly as the client sent it (Q-ERR-3). A subscription is written
-with the connection's `expiresAt`, in a transaction that checks the connection record is still
-live: a subscribe that races the connection's disconnect writes nothing (no orphan). The same
-transaction records the channel in the connection item's `channels` set, so `$disconnect` finds
-it even while gsi1 lags; past `RECORDED_CHANNELS_MAX_BYTES` names it stops recording (gsi1 alone).
-Each subscription gets its delivery lane here, once (`domain/lanes.py`).
+with the connection's `expiresAt`, then the connection record is checked to be still live
+(`Membership.join`): a subscribe that races the connection's disconnect leaves nothing
+written (no orphan). The same check records the channel in the connection item's `channels`
+set, so `$disconnect` finds it even while gsi1 lags; past `RECORDED_CHANNELS_MAX_BYTES` names
+it stops recording (gsi1 alone). Each subscription gets its delivery lane here, once
+(`domain/lanes.py`).
 """
 
 from __future__ import annotations
@@ -79,9 +80,10 @@ def target_subscription(
 
 
 def _records(connection: Connection, channel: str) -> bool:
-    """Whether this subscribe adds `channel` to the connection's `channels` set."""
+    """Whether this subscribe adds `channel` to the connection's `channels` set: not when it
+    is there already (the set only grows), nor past the budget (then gsi1 alone finds it)."""
     if channel in connection.channels:
-        return True
+        return False
     used = sum(len(name.encode()) for name in connection.channels)
     return used + len(channel.encode()) <= RECORDED_CHANNELS_MAX_BYTES
 
@@ -172,7 +174,7 @@ class Subscriptions:
         """Subscribe, post `hotsock.subscribed`, notify members, emit pub/sub; with
         `resume_after`, then deliver the stored messages after it (docs/extensions.md).
 
-        Returns None when the connection disappeared meanwhile (nothing was written).
+        Returns None when the connection disappeared meanwhile (nothing is left written).
         `channel_count`: a channel's subscriptionsCount already read (`subscribe_from_socket`).
         """
         try:

@@ -28,7 +28,6 @@ from opensock.domain.requests import (
 from opensock.domain.storage_values import validate_key
 from opensock.edge.http import HttpRequest, HttpResult, NotAllowedError, parse_http_event, run_http
 from opensock.errors import InvalidMessageError, NotFoundError
-from opensock.observability import count
 
 if TYPE_CHECKING:  # the App is built on the first invocation (cold start)
     from opensock.wiring import App
@@ -52,7 +51,6 @@ class AdminCall:
 
 def publish_message(call: ConnectionCall, app: App) -> HttpResult:
     result = app.publishing.publish(call.connection, call.body, call.origin)
-    count("PublishAccepted")
     return HttpResult(202, result.to_json())
 
 

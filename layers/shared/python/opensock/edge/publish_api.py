@@ -42,7 +42,6 @@ def _http_publish(request: HttpRequest, app: App) -> HttpResult:
     if _is_schedule_control(payload):
         return HttpResult(200, schedule_control(payload, app))
     result = app.publishing.server_publish(payload, request.origin("server.http"))
-    count("PublishAccepted")
     return HttpResult(202, result)
 
 
@@ -76,5 +75,4 @@ def handle_publish(event: Any, app: App, request_id: str | None) -> Any:
             raise
         count("PublishRefused")
         return error_body(err)
-    count("PublishAccepted")
     return result

@@ -9,18 +9,6 @@ from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import from_item, to_item, to_value
 
 
-def count_update(table_name: str, channel: str, delta: int) -> dict[str, Any]:
-    """The `subscriptionsCount` change as a transaction item (no condition)."""
-    return {
-        "Update": {
-            "TableName": table_name,
-            "Key": to_item({"pk": keys.channel_pk(channel), "sk": keys.CHANNEL_META_SK}),
-            "UpdateExpression": "ADD subscriptionsCount :d",
-            "ExpressionAttributeValues": {":d": to_value(delta)},
-        }
-    }
-
-
 class ChannelMetaTable(TableAdapter):
     def _key(self, channel: str) -> dict[str, Any]:
         return to_item({"pk": keys.channel_pk(channel), "sk": keys.CHANNEL_META_SK})

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from opensock.adapters.dynamodb import keys
-from opensock.adapters.dynamodb.channel_meta_table import count_update
 from opensock.adapters.dynamodb.client import TableAdapter
 from opensock.adapters.dynamodb.codec import from_item, to_item, to_value
+from opensock.adapters.dynamodb.subscription_join import OrderedJoin
 from opensock.clock import Clock, system_clock
 from opensock.domain.lanes import Recipient
 from opensock.domain.model import Subscription
-from opensock.errors import AlreadySubscribedError, ConflictError, ConnectionGoneError
+from opensock.errors import AlreadySubscribedError
 from opensock.jsoncodec import dumps, loads
 
 LIVE_FILTER = "#ttl > :now"
@@ -110,14 +110,6 @@ def connection_claim(
     return {"Update": body}
 
 
-def cancellation_codes(exc: Exception) -> list[str] | None:
-    """A cancelled transaction's reason codes, one per item in order; None for other errors."""
-    response = getattr(exc, "response", {})
-    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return None
-    return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
-
-
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
@@ -143,34 +135,17 @@ class SubscriptionTable(TableAdapter):
                 raise AlreadySubscribedError(channel=sub.channel) from exc
             raise
 
-    def join(self, sub: Subscription, *, record: bool = True) -> None:
-        """Persist a new subscription and count it, in one transaction that also checks the
-        connection is still there (so a racing `$disconnect` leaves no orphan) and, with
-        `record`, adds the channel to the connection's `channels` set.
+    def join(self, sub: Subscription, *, record: bool = True) -> int | None:
+        """Persist a new subscription, count it, and claim its connection, in that order
+        (`subscription_join`: no transaction, and a racing `$disconnect` leaves no orphan).
+        With `record`, the claim adds the channel to the connection's `channels` set;
+        without, it is a consistent read of the connection.
 
-        Raises ConnectionGoneError (nothing written), AlreadySubscribedError if a live
-        subscription exists, ConflictError when a concurrent transaction touched the same items
-        (the caller retries).
+        Returns the channel's new count (None when not counted). Raises ConnectionGoneError
+        (the subscription is removed again) or AlreadySubscribedError if a live one exists.
         """
-        from botocore.exceptions import ClientError
-
-        now = self._clock()
-        put = {"TableName": self._table, "Item": subscription_item(sub), **put_condition(now)}
-        channel = sub.channel if record else None
-        items = [connection_claim(self._table, sub.connection_id, now, channel), {"Put": put}]
-        if not sub.omit_from_count:
-            items.append(count_update(self._table, sub.channel, 1))
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = cancellation_codes(exc)
-            if codes is None:
-                raise
-            if codes[:1] == [CONDITION_FAILED]:
-                raise ConnectionGoneError(sub.connection_id) from exc
-            if codes[1:2] == [CONDITION_FAILED]:
-                raise AlreadySubscribedError(channel=sub.channel) from exc
-            raise ConflictError("subscription write conflicted") from exc
+        self.put(sub)
+        return OrderedJoin(self._table, self.client).after_put(sub, self._clock(), record=record)
 
     def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
         """Change the stored lane of a live subscription; nothing if it is gone (no upsert)."""
