@@ -9,6 +9,8 @@ invocation still waits for the slow posts (a Lambda cannot return with posts in 
 marks them settled. A connection's own copy is posted once no earlier post to it is in flight;
 else it is handed back to SQS for when that post has ended at the latest (only its own group
 waits). Past `MAX_DIVERTED` per lane a slow connection holds its lane as before (counted).
+FanoutFunction takes one record per invocation (`BatchSize: 1`), so a copy handed back holds
+no other record, and a release frees exactly its own message.
 """
 
 from __future__ import annotations
