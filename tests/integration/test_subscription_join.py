@@ -135,3 +135,65 @@ def test_a_failed_write_after_the_put_undoes_the_join(
     monkeypatch.undo()
     assert stack.subscriptions.get(CHANNEL, "A") is None
     assert stack.channel_meta.subscriptions_count(CHANNEL) == 1
+
+
+def lane_of_count(seen: list[int]) -> Callable[[int], int]:
+    """A lane chooser that records the count it was given and answers count + 100."""
+
+    def lane_for(count: int) -> int:
+        seen.append(count)
+        return count + 100
+
+    return lane_for
+
+
+def test_a_join_with_a_lane_to_choose_counts_first_and_stores_the_lane(
+    channel_stack: Stack,
+) -> None:
+    # GIVEN a channel of two subscriptions and an open connection
+    stack = channel_stack
+    for cid in ("A", "B", "C"):
+        open_connection(stack, cid, uid="u")
+    for cid in ("B", "C"):
+        stack.subscriptions.join(new_sub(stack, cid))
+    # WHEN a third joins with a lane to choose
+    seen: list[int] = []
+    total = stack.subscriptions.join(new_sub(stack, "A"), lane_for=lane_of_count(seen))
+    # THEN its lane came from the count before it (2), read from the count's own update, and
+    # is stored with it
+    assert (total, seen) == (3, [2])
+    sub = stack.subscriptions.get(CHANNEL, "A")
+    assert sub is not None and sub.lane == 102
+
+
+def test_a_count_first_join_already_subscribed_takes_its_count_back(
+    channel_stack: Stack,
+) -> None:
+    stack = channel_stack
+    open_connection(stack, "A", uid="u")
+    stack.subscriptions.join(new_sub(stack), lane_for=lane_of_count([]))
+    with pytest.raises(AlreadySubscribedError):
+        stack.subscriptions.join(new_sub(stack), lane_for=lane_of_count([]))
+    assert stack.channel_meta.subscriptions_count(CHANNEL) == 1
+
+
+def test_a_count_first_join_of_a_gone_connection_leaves_nothing(channel_stack: Stack) -> None:
+    # GIVEN a counted subscription of another connection, and no connection "A"
+    stack = channel_stack
+    open_connection(stack, "B", uid="u")
+    stack.subscriptions.join(new_sub(stack, "B"))
+    # WHEN "A" joins with a lane to choose
+    with pytest.raises(ConnectionGoneError):
+        stack.subscriptions.join(new_sub(stack, "A"), lane_for=lane_of_count([]))
+    # THEN its subscription is removed and its count taken back
+    assert stack.subscriptions.get(CHANNEL, "A") is None
+    assert stack.channel_meta.subscriptions_count(CHANNEL) == 1
+
+
+def test_an_uncounted_join_ignores_the_lane_chooser(channel_stack: Stack) -> None:
+    # An uncounted subscription has its lane chosen before (Subscriptions._lane): no count.
+    stack = channel_stack
+    open_connection(stack, "A", uid="u")
+    seen: list[int] = []
+    assert stack.subscriptions.join(new_sub(stack, omit=True), lane_for=lane_of_count(seen)) is None
+    assert seen == [] and stack.channel_meta.subscriptions_count(CHANNEL) == 0

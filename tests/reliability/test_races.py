@@ -147,17 +147,17 @@ def test_subscribe_interleaved_with_disconnect_leaves_no_orphan(
     # GIVEN a subscribe whose connection disconnects right after the subscribe read it
     stack = serialized_moto
     open_connection(stack, "Gone1Conn=", {"room": {"subscribe": True}}, uid="g")
-    real_read = stack.client_reader.connection_and_count
+    real_read = stack.connections.get
     fired: list[bool] = []
 
-    def read_then_disconnect(connection_id: str, channel: str) -> Any:
-        found = real_read(connection_id, channel)
+    def read_then_disconnect(connection_id: str) -> Any:
+        found = real_read(connection_id)
         if not fired:
             fired.append(True)
             ws_raw(stack, "disconnect", ws_event("disconnect", connection_id=connection_id))
         return found
 
-    monkeypatch.setattr(stack.client_reader, "connection_and_count", read_then_disconnect)
+    monkeypatch.setattr(stack.connections, "get", read_then_disconnect)
     body = {"event": "hotsock.subscribe", "channel": "room"}
     # WHEN the subscribe goes on
     ws(stack, "subscribe", body, cid="Gone1Conn=")

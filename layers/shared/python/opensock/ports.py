@@ -9,7 +9,7 @@ domain itself needs stay beside their code: `UsedTokenRegistry` (domain/auth/tok
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -152,11 +152,18 @@ class ConnectionRepository(Protocol):
 
 
 class SubscriptionRepository(Protocol):
-    def join(self, sub: Subscription, *, record: bool = True) -> int | None:
+    def join(
+        self,
+        sub: Subscription,
+        *,
+        record: bool = True,
+        lane_for: Callable[[int], int] | None = None,
+    ) -> int | None:
         """The subscription is new (else AlreadySubscribedError), the count goes up, the
         connection is still live (else ConnectionGoneError, nothing left written); with
-        `record` its channel is added to the connection's `channels` set. Returns the
-        channel's new count (None when not counted)."""
+        `record` its channel is added to the connection's `channels` set; with `lane_for`
+        (counted subscriptions) it is stored with the lane `lane_for(count before it)`.
+        Returns the channel's new count (None when not counted)."""
 
     def get(self, channel: str, connection_id: str) -> Subscription | None: ...
 

@@ -16,6 +16,7 @@ unless the uid rejoined meanwhile (then nobody saw it go).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from opensock.app.fanout import Fanout
@@ -80,17 +81,24 @@ class Membership:
         self._grace = leave_grace_seconds if timers is not None else 0
         self._sleep = sleep
 
-    def join(self, sub: Subscription, *, record: bool = True) -> MembershipChange:
+    def join(
+        self,
+        sub: Subscription,
+        *,
+        record: bool = True,
+        lane_for: Callable[[int], int] | None = None,
+    ) -> MembershipChange:
         """Persist a new subscription (AlreadySubscribed / capacity errors propagate).
 
         The write also checks the connection is live: ConnectionGoneError means
         `$disconnect` ran first and nothing is left written. With `record` it also adds the
         channel to the connection item's `channels` set, which `$disconnect` cleans up from.
-        Standard channels: ordered writes (`SubscriptionRepository.join`); presence: one
-        transaction, retried when a concurrent member change cancels it.
+        Standard channels: ordered writes (`SubscriptionRepository.join`; with `lane_for`,
+        the count picks the lane); presence: one transaction, retried when a concurrent member
+        change cancels it (its lane is chosen before).
         """
         if not is_presence(sub.channel):
-            total = self._subscriptions.join(sub, record=record)
+            total = self._subscriptions.join(sub, record=record, lane_for=lane_for)
             return MembershipChange(sub, total if self._publisher.enabled else None)
         for _ in attempts(self._sleep):
             states = self._members.members(sub.channel)

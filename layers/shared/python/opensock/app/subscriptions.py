@@ -148,9 +148,15 @@ class Subscriptions:
         token: str | None,
         resume_after: str | None = None,
     ) -> None:
-        """`hotsock.subscribe`: the connection must still be open. Its read brings the
-        channel's count along (the lane), under the name as sent."""
-        connection, count = self._reads.connection_and_count(connection_id, channel)
+        """`hotsock.subscribe`: the connection must still be open. For a presence channel its
+        read brings the channel's count along (the lane is chosen before the member
+        transaction); a standard channel's count update picks the lane (`Membership.join`)."""
+        channel_count = None
+        if is_presence(channel):
+            connection, count = self._reads.connection_and_count(connection_id, channel)
+            channel_count = (channel, count)
+        else:
+            connection = self._connections.get(connection_id)
         if connection is None:
             raise SubscribePermissionDeniedError("connection is not open", channel=channel)
         self.subscribe(
@@ -158,7 +164,7 @@ class Subscriptions:
             channel,
             token=token,
             resume_after=resume_after,
-            channel_count=(channel, count),
+            channel_count=channel_count,
         )
 
     def subscribe(
@@ -183,7 +189,8 @@ class Subscriptions:
                 cutoff = highest_id(int((self._clock() + self._handoff) * 1000))
                 sub = replace(sub, resume_until=cutoff)
             self._consume(claims, sub)
-            change = self._membership.join(sub, record=_records(connection, sub.channel))
+            record = _records(connection, sub.channel)
+            change = self._membership.join(sub, record=record, lane_for=self._lane_for(sub))
         except ConnectionGoneError:
             count("SubscribeConnectionGone")
             return None
@@ -246,7 +253,9 @@ class Subscriptions:
             raise SubscribePermissionDeniedError("invalid channel name")
         try:
             sub = self._admit(connection, claims, perms, channel, auto)
-            return replace(sub, lane=self._lane(connection, channel, channel_count)), claims
+            if is_presence(channel) or sub.omit_from_count:  # else the count update picks it
+                sub = replace(sub, lane=self._lane(connection, channel, channel_count))
+            return sub, claims
         except AppError:
             # Step 3 comes before steps 4-6, but is read only when one of them refuses: an
             # admitted subscribe learns it from the join's own condition, at no extra request.
@@ -274,15 +283,22 @@ class Subscriptions:
     def _lane(
         self, connection: Connection, channel: str, channel_count: tuple[str, int] | None
     ) -> int:
-        """The subscription's delivery lane, fixed for its life (`domain/lanes.py`), from the
-        count read with the connection; else (auto-subscribe, an alias) one eventually
-        consistent read of it (0.5 RRU)."""
+        """The delivery lane, fixed for the subscription's life (`domain/lanes.py`), of a
+        presence or uncounted subscription: from the count read with the connection; else (an
+        alias, auto-subscribe) one eventually consistent read of it (0.5 RRU)."""
         if channel_count is not None and channel_count[0] == channel:
             subscriptions = channel_count[1]
         else:
             subscriptions = self._channel_meta.subscriptions_count(channel)
         draw = lane_draw(channel, connection.connection_id)
         return choose_lane(subscriptions, draw, self._lane_size)
+
+    def _lane_for(self, sub: Subscription) -> Callable[[int], int] | None:
+        """For a subscription whose lane is not chosen yet: the lane from the count before it."""
+        if sub.lane is not None:
+            return None
+        draw = lane_draw(sub.channel, sub.connection_id)
+        return lambda subscriptions: choose_lane(subscriptions, draw, self._lane_size)
 
     def _token_claims(self, token: str | None, connection: Connection) -> Claims | None:
         if token is None:

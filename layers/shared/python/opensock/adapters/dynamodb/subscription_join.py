@@ -7,7 +7,10 @@
    channel to the connection's `channels` set (condition: the item exists and has not
    expired) or, when nothing is to be added, a consistent GetItem of the item.
 
-A failed claim undoes 1 and 2 and raises ConnectionGoneError. Why no orphan is left:
+A failed claim undoes 1 and 2 and raises ConnectionGoneError. With a lane to choose
+(`count_first`), 2 comes before 1: the new count picks the subscription's lane
+(`domain/lanes.py`), so no read of the count is needed; a put that fails takes the count
+back. The race needs only the put before the claim. Why no orphan is left:
 `$disconnect` deletes the connection item before it reads the subscriptions. A delete before
 the claim fails the claim, and the subscription is removed here. A delete after the claim
 returns (ALL_OLD) a `channels` set holding the channel, and the subscription, written before
@@ -17,6 +20,8 @@ channel past the set's budget relies on gsi1 alone, as it did inside the transac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from opensock.adapters.dynamodb import keys
@@ -46,6 +51,32 @@ class OrderedJoin:
             self._claim(sub.connection_id, sub.channel if record else None, now)
         except BaseException:
             self.undo(sub, counted=counted)
+            raise
+        return total
+
+    def count_first(
+        self,
+        sub: Subscription,
+        now: float,
+        put: Callable[[Subscription], None],
+        lane_for: Callable[[int], int],
+        *,
+        record: bool,
+    ) -> int:
+        """Count, put the subscription with the lane `lane_for(count before it)`, claim the
+        connection; the channel's new count. A failed put takes the count back; a failed
+        claim undoes both."""
+        total = self._meta.add_subscriptions(sub.channel, 1)
+        sub = replace(sub, lane=lane_for(max(total - 1, 0)))
+        try:
+            put(sub)
+        except BaseException:
+            self._meta.add_subscriptions(sub.channel, -1)
+            raise
+        try:
+            self._claim(sub.connection_id, sub.channel if record else None, now)
+        except BaseException:
+            self.undo(sub, counted=True)
             raise
         return total
 

@@ -8,7 +8,7 @@ live items), `get` (consistent), `list_for_connection` (GSI, eventually consiste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from opensock.adapters.dynamodb import keys
@@ -135,17 +135,29 @@ class SubscriptionTable(TableAdapter):
                 raise AlreadySubscribedError(channel=sub.channel) from exc
             raise
 
-    def join(self, sub: Subscription, *, record: bool = True) -> int | None:
+    def join(
+        self,
+        sub: Subscription,
+        *,
+        record: bool = True,
+        lane_for: Callable[[int], int] | None = None,
+    ) -> int | None:
         """Persist a new subscription, count it, and claim its connection, in that order
         (`subscription_join`: no transaction, and a racing `$disconnect` leaves no orphan).
         With `record`, the claim adds the channel to the connection's `channels` set;
         without, it is a consistent read of the connection.
 
+        With `lane_for` (a counted subscription), the count comes first and the subscription
+        is stored with the lane `lane_for(count before it)`.
+
         Returns the channel's new count (None when not counted). Raises ConnectionGoneError
         (the subscription is removed again) or AlreadySubscribedError if a live one exists.
         """
+        joining = OrderedJoin(self._table, self.client)
+        if lane_for is not None and not sub.omit_from_count:
+            return joining.count_first(sub, self._clock(), self.put, lane_for, record=record)
         self.put(sub)
-        return OrderedJoin(self._table, self.client).after_put(sub, self._clock(), record=record)
+        return joining.after_put(sub, self._clock(), record=record)
 
     def move_to_lane(self, channel: str, connection_id: str, lane: int) -> None:
         """Change the stored lane of a live subscription; nothing if it is gone (no upsert)."""
