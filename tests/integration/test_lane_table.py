@@ -67,3 +67,29 @@ def test_release_and_retry_later_on_a_fifo_queue(channel_stack: Stack) -> None:
     # AND a message handed back for later is not received again now
     queue.retry_later(second["ReceiptHandle"], 30)
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+
+
+def test_forwarded_and_finished_copies_decide_a_return(
+    channel_stack: Stack, clock: FrozenClock
+) -> None:
+    lanes = channel_stack.lane_states
+    # GIVEN S1 and S2 diverted from lane 4, S1 with two copies forwarded and one finished
+    lanes.divert("c", 4, ["S1=", "S2="], clock() + 30)
+    lanes.settle("c", 4, ["S1=", "S2="])
+    lanes.forward("c", 4, ["S1="])
+    lanes.forward("c", 4, ["S1="])
+    lanes.finish("c", 4, "S1=")
+    state = lanes.get("c", 4)
+    assert (state.forwarded, state.done) == ({"S1=": 2}, {"S1=": 1})
+    # THEN S1 may not return yet (a copy is pending), S2 may (none was forwarded)
+    assert not state.may_return("S1=", clock()) and state.may_return("S2=", clock())
+    # WHEN a restore of S1 is tried with stale counts, THEN nothing changes
+    assert lanes.restore("c", 4, {"S1=": 1}) is False
+    assert lanes.get("c", 4).diverted == {"S1=", "S2="}
+    # WHEN S2 returns, and S1's last copy finishes and it returns too
+    assert lanes.restore("c", 4, {"S2=": 0}) is True
+    lanes.finish("c", 4, "S1=")
+    assert lanes.get("c", 4).may_return("S1=", clock())
+    assert lanes.restore("c", 4, {"S1=": 2}) is True
+    # THEN the lane holds nobody diverted and no counts
+    assert lanes.get("c", 4) == LaneState()

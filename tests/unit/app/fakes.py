@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -116,11 +116,42 @@ class MemoryLanes:
     def divert(self, channel: str, lane: int, connection_ids: Sequence[str], until: float) -> None:
         state = self.get(channel, lane)
         busy = {**state.busy, **dict.fromkeys(connection_ids, until)}
-        self.states[channel, lane] = LaneState(state.diverted | set(connection_ids), busy)
+        diverted = state.diverted | set(connection_ids)
+        self.states[channel, lane] = replace(state, diverted=diverted, busy=busy)
         self.calls.append(("divert", tuple(connection_ids)))
 
     def settle(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
         state = self.get(channel, lane)
         busy = {cid: t for cid, t in state.busy.items() if cid not in connection_ids}
-        self.states[channel, lane] = LaneState(state.diverted, busy)
+        self.states[channel, lane] = replace(state, busy=busy)
         self.calls.append(("settle", tuple(connection_ids)))
+
+    def forward(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
+        state = self.get(channel, lane)
+        forwarded = dict(state.forwarded)
+        for cid in connection_ids:
+            forwarded[cid] = forwarded.get(cid, 0) + 1
+        self.states[channel, lane] = replace(state, forwarded=forwarded)
+        self.calls.append(("forward", tuple(connection_ids)))
+
+    def finish(self, channel: str, lane: int, connection_id: str) -> None:
+        state = self.get(channel, lane)
+        done = {**state.done, connection_id: state.done.get(connection_id, 0) + 1}
+        self.states[channel, lane] = replace(state, done=done)
+        self.calls.append(("finish", (connection_id,)))
+
+    def restore(self, channel: str, lane: int, forwarded: Mapping[str, int]) -> bool:
+        state = self.get(channel, lane)
+        if any(
+            state.forwarded.get(c, 0) != n or state.done.get(c, 0) != n
+            for c, n in forwarded.items()
+        ):
+            return False
+        self.states[channel, lane] = replace(
+            state,
+            diverted=state.diverted - set(forwarded),
+            forwarded={c: n for c, n in state.forwarded.items() if c not in forwarded},
+            done={c: n for c, n in state.done.items() if c not in forwarded},
+        )
+        self.calls.append(("restore", tuple(forwarded)))
+        return True

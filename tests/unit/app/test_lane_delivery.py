@@ -96,13 +96,70 @@ def test_a_slow_connection_falls_out_of_its_lane_and_keeps_its_order() -> None:
     gateway.unblock.set()
     first.join(WAIT)
     assert queue.run_one(delivery.deliver_records, group=own_group)
-    # THEN SLOW got both, in publish order; the lane state says it is diverted, not busy
+    # THEN SLOW got both, in publish order; the lane state says it is diverted, not busy, with
+    # its one forwarded copy finished
     assert got(gateway, "SLOW") == [1, 2] and queue.pending == 0
-    assert lanes.get("c", 3) == LaneState(frozenset({"SLOW"}), {})
-    # AND a third message goes the same way without waiting
+    assert lanes.get("c", 3) == LaneState(frozenset({"SLOW"}), {}, {"SLOW": 1}, {"SLOW": 1})
+    # AND a third message posts it in the lane again (nothing of it is pending anywhere)
     fanout.deliver(message(3))
     queue.run_all(delivery.deliver_records)
     assert [got(gateway, cid) for cid in ["A", "B", "C", "SLOW"]] == [[1, 2, 3]] * 4
+    assert lanes.get("c", 3) == LaneState() and ("restore", ("SLOW",)) in lanes.calls
+    assert queue.ready() == []  # no copy went to SLOW's own group for message 3
+
+
+def test_a_diverted_connection_returns_only_after_its_own_copies() -> None:
+    # GIVEN SLOW diverted from lane 3 by message 1, with message 2's copy forwarded to its own
+    # group and not yet run, while its first post has ended (not busy any more)
+    subs = MemorySubscribers({"c": [subscription("c", cid, lane=3) for cid in ["A", "SLOW"]]})
+    gateway, lanes = HeldGateway({"A"}), MemoryLanes()
+    queue = WatchedQueue(lanes)
+    fanout = Fanout(gateway, subs, queue, slow_grace=GRACE)  # type: ignore[arg-type]
+    delivery = LaneDelivery(fanout, lanes, queue, FrozenClock())
+    for number in (1, 2):
+        fanout.deliver(message(number))
+    [lane_group] = queue.ready()
+    first = threading.Thread(target=queue.run_one, args=(delivery.deliver_records,))
+    first.start()
+    assert queue.released.wait(WAIT)
+    assert queue.run_one(delivery.deliver_records, group=lane_group)  # message 2: forwarded
+    gateway.unblock.set()
+    first.join(WAIT)
+    assert got(gateway, "SLOW") == [1] and not lanes.get("c", 3).is_busy("SLOW", 0.0)
+    # WHEN message 3 reaches the lane before the own group has run message 2's copy
+    fanout.deliver(message(3))
+    assert queue.run_one(delivery.deliver_records, group=lane_group)
+    # THEN SLOW is not posted in the lane (its copy of 2 would come after 3): 3 is forwarded too
+    assert got(gateway, "SLOW") == [1] and got(gateway, "A") == [1, 2, 3]
+    assert lanes.get("c", 3).forwarded == {"SLOW": 2}
+    # WHEN its own group runs; THEN SLOW has 1, 2, 3 in order, and message 4 finds it back
+    queue.run_all(delivery.deliver_records)
+    assert got(gateway, "SLOW") == [1, 2, 3]
+    fanout.deliver(message(4))
+    queue.run_all(delivery.deliver_records)
+    assert got(gateway, "SLOW") == [1, 2, 3, 4] and lanes.get("c", 3) == LaneState()
+
+
+def test_a_failed_release_leaves_the_lane_waiting_as_before() -> None:
+    # GIVEN a lane whose early release fails (an expired or invalid receipt handle)
+    subs = MemorySubscribers({"c": [subscription("c", cid, lane=3) for cid in ["A", "SLOW"]]})
+    gateway, lanes = HeldGateway({"A"}), MemoryLanes()
+
+    class FailingRelease(WatchedQueue):
+        def release(self, receipt_handle: str) -> None:
+            gateway.unblock.set()  # SLOW's post ends once the lane has tried to let go
+            raise RuntimeError("ReceiptHandleIsInvalid")
+
+    queue = FailingRelease(lanes)
+    fanout = Fanout(gateway, subs, queue, slow_grace=GRACE)  # type: ignore[arg-type]
+    delivery = LaneDelivery(fanout, lanes, queue, FrozenClock())
+    fanout.deliver(message(1))
+    # WHEN the lane's message runs (SLOW's post outlasts the others by the grace)
+    queue.run_all(delivery.deliver_records)
+    # THEN the invocation did not fail: everyone got the message, SLOW is diverted, not busy
+    assert got(gateway, "A") == [1] and got(gateway, "SLOW") == [1]
+    state = lanes.get("c", 3)
+    assert state.diverted == {"SLOW"} and state.busy == {}
 
 
 def test_past_the_cap_a_slow_connection_holds_its_lane_as_before() -> None:
@@ -134,7 +191,7 @@ def test_a_slow_connection_leaves_the_inline_lane_after_holding_one_publish() ->
     # GIVEN a small channel (inline lane) of A, B and SLOW
     subs = MemorySubscribers({"c": [subscription("c", cid, lane=0) for cid in ["A", "B", "SLOW"]]})
     gateway, queue = HeldGateway({"A", "B"}), RecordingQueue()
-    fanout = Fanout(gateway, subs, queue, slow_grace=GRACE)  # type: ignore[arg-type]
+    fanout = Fanout(gateway, subs, queue, slow_grace=GRACE, inline_slow_grace=GRACE)  # type: ignore[arg-type]
     real = fanout_module.stragglers
 
     def answered(*args: Any) -> list[int]:
@@ -166,3 +223,22 @@ def test_a_single_slow_recipient_holds_nobody_and_stays_inline() -> None:
     fanout.deliver(message(1))
     # THEN it stays in the inline lane (no lane-mate to delay; no SQS cost for 1:1)
     assert subs.subscribers["c"][0].lane == 0 and queue.batches == []
+
+
+def test_the_inline_lane_moves_only_a_post_slower_than_jitter() -> None:
+    # GIVEN the lanes' short grace, and the inline lane's default
+    subs = MemorySubscribers({"c": [subscription("c", cid, lane=0) for cid in ["A", "B", "C"]]})
+    fanout = Fanout(FakeConnections(), subs, RecordingQueue(), slow_grace=GRACE)  # type: ignore[arg-type]
+    graces: list[float] = []
+    real = fanout_module.stragglers
+
+    def recorded(futures: Any, grace: float) -> list[int]:
+        graces.append(grace)
+        return real(futures, grace)
+
+    # WHEN a small channel's publish posts inline
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fanout_module, "stragglers", recorded)
+        fanout.deliver(message(1))
+    # THEN a post counts as slow there only a second after the others ended, not 50 ms
+    assert graces == [fanout_module.INLINE_SLOW_SECONDS] and graces[0] >= 1.0 > GRACE

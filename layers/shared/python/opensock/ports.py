@@ -105,6 +105,16 @@ class LaneStates(Protocol):
     def settle(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
         """Their in-flight posts have ended."""
 
+    def forward(self, channel: str, lane: int, connection_ids: Sequence[str]) -> None:
+        """One more copy of each is on its way to its own group (counted before it is sent)."""
+
+    def finish(self, channel: str, lane: int, connection_id: str) -> None:
+        """Its own group has finished one more copy (posted, failed or gone)."""
+
+    def restore(self, channel: str, lane: int, forwarded: Mapping[str, int]) -> bool:
+        """Take them out of `diverted` if each one's forwarded and finished copies are still
+        both `forwarded[id]`; False (nothing changed) if any moved meanwhile."""
+
 
 class Timers(Protocol):
     """Delayed messages that come back to LivenessFunction when due (an SQS delay queue)."""

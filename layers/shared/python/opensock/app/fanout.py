@@ -38,6 +38,12 @@ Alongside = Callable[[], object]
 """Work that runs while the posts are in flight (a stored message's write): it adds no wait."""
 MAX_POST_WORKERS = 250
 DIRECT_LANES = 13
+INLINE_SLOW_SECONDS = 1.0
+"""How long a post in the inline lane must outlast the others before its subscription leaves
+that lane for good: the publish waits for it anyway, and a move makes each later message to it
+an SQS message and an invocation, so network jitter (tens of ms) must not move anyone. A
+queued lane's grace (`slow_grace`) stays short: its diversion is undone by itself once the
+connection's own group has drained (`app/lane_delivery.py`)."""
 """Lanes 0 to 12 are read and queued by the publishing function, the ones a channel of up to
 ≈ 2,000 subscriptions draws from (`domain/lanes.py`); higher lanes by FanoutFunction (one vCPU)
 from a plan: at 512 MB, reading and parsing 100,000 ids takes ≈ 4 s. The publish still reads
@@ -70,6 +76,7 @@ class Fanout:
         on_gone: GoneHandler | None = None,
         direct_lanes: int = DIRECT_LANES,
         slow_grace: float | None = None,
+        inline_slow_grace: float | None = None,
     ) -> None:
         self.gateway = gateway
         self._subscriptions = subscriptions
@@ -79,6 +86,9 @@ class Fanout:
         self.on_gone = on_gone
         self._direct_lanes = direct_lanes
         self._grace = slow_grace
+        if inline_slow_grace is None and slow_grace is not None:
+            inline_slow_grace = max(slow_grace, INLINE_SLOW_SECONDS)
+        self._inline_grace = inline_slow_grace
         self._pool: ThreadPoolExecutor | None = None
 
     def deliver(self, job: FanoutJob, alongside: Alongside | None = None) -> FanoutReport:
@@ -133,7 +143,7 @@ class Fanout:
     ) -> FanoutReport:
         if alongside is not None:
             return self._post_alongside(frame, ids, alongside)
-        report = self.post_all(frame, ids)
+        report = self.post_all(frame, ids, inline=True)
         self.prune(report)
         # The SQS worker counts its own lanes (deliver_records).
         if report.posted:
@@ -161,7 +171,7 @@ class Fanout:
         nothing waits for a thread to wake); AWS is never called from two threads at once:
         the posts go to the management API, the prune runs after `alongside` is done."""
         pending = self._executor().submit(alongside)
-        report = self.post_all(frame, ids)
+        report = self.post_all(frame, ids, inline=True)
         try:
             pending.result()
         finally:
@@ -221,11 +231,17 @@ class Fanout:
         return batches
 
     def post_all(
-        self, frame: Frame, ids: Sequence[str], on_slow: SlowHandler | None = None
+        self,
+        frame: Frame,
+        ids: Sequence[str],
+        on_slow: SlowHandler | None = None,
+        *,
+        inline: bool = False,
     ) -> FanoutReport:
-        """Post to every id and wait for every post. With a grace (`slow_grace`), posts still
-        running once that long passed with none of the others ending are the slow ones
-        (`report.slow`); `on_slow` gets them while they still run."""
+        """Post to every id and wait for every post. With a grace (`slow_grace`; for the
+        `inline` lane `inline_slow_grace`), posts still running once that long passed with
+        none of the others ending are the slow ones (`report.slow`); `on_slow` gets them while
+        they still run."""
         data = dumps(frame).encode("utf-8")
         if len(ids) <= 1:
             return self._report(ids, [self._post(cid, data) for cid in ids])
@@ -236,8 +252,9 @@ class Fanout:
             pool.submit(contextvars.copy_context().run, self._post, cid, data) for cid in ids
         ]
         slow: list[str] = []
-        if self._grace is not None:
-            slow = [ids[at] for at in stragglers(futures, self._grace)]
+        grace = self._inline_grace if inline else self._grace
+        if grace is not None:
+            slow = [ids[at] for at in stragglers(futures, grace)]
             if slow and on_slow is not None:
                 on_slow(slow)
         report = self._report(ids, [future.result() for future in futures])

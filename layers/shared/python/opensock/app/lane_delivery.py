@@ -2,7 +2,9 @@
 
 A lane's message reads its lane's state (one consistent GetItem for up to 250 posts), forwards
 the copies of connections that fell out of the lane to their own FIFO groups, and posts the
-rest. When every post but a few has ended and the grace has passed (`Fanout.post_all`), the
+rest. A connection that fell out comes back to its lane (posted there again) once nothing is in
+flight to it and its own group has finished every copy forwarded to it (`LaneState.may_return`,
+a conditional write), so a post that was slow once costs its own group nothing more. When every post but a few has ended and the grace has passed (`Fanout.post_all`), the
 slow ones are written down as diverted and busy BEFORE the message is released (deleted from
 the queue): the lane's next message may then start at once, and forwards their copies. The
 invocation still waits for the slow posts (a Lambda cannot return with posts in flight), then
@@ -21,6 +23,7 @@ from typing import Any
 from opensock.app.fanout import Fanout, FanoutReport
 from opensock.clock import Clock
 from opensock.domain.fanout_jobs import FanoutBatch, FanoutJob
+from opensock.domain.lanes import LaneState
 from opensock.jsoncodec import loads
 from opensock.observability import count, logger
 from opensock.ports import FanoutQueue, LaneStates
@@ -77,8 +80,11 @@ class LaneDelivery:
 
     def _lane(self, batch: FanoutBatch, receipt_handle: str) -> FanoutReport:
         state = self._states.get(batch.channel, batch.lane)
-        forward = [cid for cid in batch.connection_ids if cid in state.diverted]
+        returning = self._restore(batch, state)
+        away = state.diverted - returning
+        forward = [cid for cid in batch.connection_ids if cid in away]
         if forward:
+            self._states.forward(batch.channel, batch.lane, forward)  # counted before sent
             self._queue.send(
                 [
                     FanoutBatch(batch.channel, batch.frame, (c,), batch.lane, own=True)
@@ -86,25 +92,43 @@ class LaneDelivery:
                 ]
             )
             count("FanoutForwarded", len(forward))
-        ids = [cid for cid in batch.connection_ids if cid not in state.diverted]
+        ids = [cid for cid in batch.connection_ids if cid not in away]
         diverted: list[str] = []
+        room = max(0, state.room() + len(returning))
 
         def on_slow(slow: list[str]) -> None:
-            if len(slow) > state.room():
+            if len(slow) > room:
                 logger.warning("lane full of diverted connections", extra={"slow": len(slow)})
                 count("FanoutDivertFull", len(slow))
                 return
             until = self._clock() + POST_BOUND_SECONDS
             self._states.divert(batch.channel, batch.lane, slow, until)
             diverted.extend(slow)
-            self._queue.release(receipt_handle)
             count("FanoutDiverted", len(slow))
+            try:
+                self._queue.release(receipt_handle)
+            except Exception:
+                # The lane then waits for its slow posts as before the release existed; the
+                # diverted ones stay diverted (their next copies go to their own groups).
+                logger.exception("fanout lane release failed")
+                count("FanoutReleaseFailed")
 
         report = self._fanout.post_all(batch.frame, ids, on_slow)
         if diverted:
             self._states.settle(batch.channel, batch.lane, diverted)
         self._fanout.prune(report)
         return report
+
+    def _restore(self, batch: FanoutBatch, state: LaneState) -> frozenset[str]:
+        """The diverted connections of this batch that come back to the lane now."""
+        now = self._clock()
+        ready = {
+            c: state.forwarded.get(c, 0) for c in batch.connection_ids if state.may_return(c, now)
+        }
+        if not ready or not self._states.restore(batch.channel, batch.lane, ready):
+            return frozenset()
+        count("FanoutReturned", len(ready))
+        return frozenset(ready)
 
     def _own(self, batch: FanoutBatch, receipt_handle: str) -> FanoutReport | None:
         """One connection's copy; None when an earlier post to it is still in flight (SQS
@@ -119,6 +143,8 @@ class LaneDelivery:
                 count("FanoutOwnDeferred")
                 return None
         report = self._fanout.post_all(batch.frame, batch.connection_ids)
+        if batch.lane >= 0:
+            self._states.finish(batch.channel, batch.lane, cid)
         self._fanout.prune(report)
         return report
 

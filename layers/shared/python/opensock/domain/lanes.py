@@ -81,15 +81,30 @@ holds its lane's next message as before lanes diverted (counted `FanoutDivertFul
 class LaneState:
     """A queued lane's connections that fell out of it, read by each of its messages.
 
-    `diverted`: posted through their own FIFO group from now on (their copies are forwarded);
-    `busy`: those whose post is still in flight in an earlier message's invocation, with the
-    time by which that post has ended whatever happens (epoch seconds)."""
+    `diverted`: posted through their own FIFO group (their copies are forwarded) until they
+    may return; `busy`: those whose post is still in flight in an earlier message's
+    invocation, with the time by which that post has ended whatever happens (epoch seconds);
+    `forwarded` / `done`: per diverted connection, the copies forwarded to its own group and
+    those its own group has finished (posted, failed or gone)."""
 
     diverted: frozenset[str] = frozenset()
     busy: Mapping[str, float] = field(default_factory=dict)
+    forwarded: Mapping[str, int] = field(default_factory=dict)
+    done: Mapping[str, int] = field(default_factory=dict)
 
     def is_busy(self, connection_id: str, now: float) -> bool:
         return self.busy.get(connection_id, 0.0) > now
+
+    def may_return(self, connection_id: str, now: float) -> bool:
+        """A diverted connection may be posted in its lane again: no post to it is in flight
+        and its own group has finished every copy forwarded to it, so nothing earlier can
+        arrive after the lane's post (a slow connection that became fast again, or a post
+        that was only once slow, costs its own group nothing more)."""
+        return (
+            connection_id in self.diverted
+            and not self.is_busy(connection_id, now)
+            and self.forwarded.get(connection_id, 0) == self.done.get(connection_id, 0)
+        )
 
     def room(self) -> int:
         return max(0, MAX_DIVERTED - len(self.diverted))
