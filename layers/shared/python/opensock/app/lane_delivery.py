@@ -4,15 +4,16 @@ A lane's message reads its lane's state (one consistent GetItem for up to 250 po
 the copies of connections that fell out of the lane to their own FIFO groups, and posts the
 rest. A connection that fell out comes back to its lane (posted there again) once nothing is in
 flight to it and its own group has finished every copy forwarded to it (`LaneState.may_return`,
-a conditional write), so a post that was slow once costs its own group nothing more. When every post but a few has ended and the grace has passed (`Fanout.post_all`), the
-slow ones are written down as diverted and busy BEFORE the message is released (deleted from
-the queue): the lane's next message may then start at once, and forwards their copies. The
-invocation still waits for the slow posts (a Lambda cannot return with posts in flight), then
-marks them settled. A connection's own copy is posted once no earlier post to it is in flight;
-else it is handed back to SQS for when that post has ended at the latest (only its own group
-waits). Past `MAX_DIVERTED` per lane a slow connection holds its lane as before (counted).
-FanoutFunction takes one record per invocation (`BatchSize: 1`), so a copy handed back holds
-no other record, and a release frees exactly its own message.
+a conditional write), so a post that was slow once costs its own group nothing more. When every
+post but a few has ended and the grace has passed (`Fanout.post_all`), the slow ones are written
+down as diverted and busy BEFORE the message is released (deleted from the queue): the lane's
+next message may then start at once, and forwards their copies. The invocation still waits for
+the slow posts (a Lambda cannot return with posts in flight), then marks them settled. A
+connection's own copy is posted once no earlier post to it is in flight; else it is handed back
+to SQS for when that post has ended at the latest (only its own group waits). Past
+`MAX_DIVERTED` per lane a slow connection holds its lane as before (counted). FanoutFunction
+takes one record per invocation (`BatchSize: 1`), so a copy handed back holds no other record,
+and a release frees exactly its own message.
 """
 
 from __future__ import annotations
