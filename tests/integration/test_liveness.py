@@ -185,15 +185,20 @@ def graceful(clock: FrozenClock, timers: FakeTimers) -> Iterator[Stack]:
     dynamodb_client.cache_clear()
 
 
-def test_leave_grace_rejoin_within_it_sends_no_member_frames(
-    graceful: Stack, timers: FakeTimers, clock: FrozenClock
-) -> None:
-    # GIVEN Jim and Pam on a presence channel, leave grace 3 s
+def jim_and_pam_on_the_room(graceful: Stack) -> int:
+    """Jim (connection J1, umd v1) and Pam (P) on presence.room; the frames Pam has so far."""
     jim = open_connection(graceful, "J1", ROOM, uid="jim", umd={"v": 1})
     pam = open_connection(graceful, "P", ROOM, uid="pam")
     subscribe(jim, "presence.room", graceful)
     subscribe(pam, "presence.room", graceful)
-    seen = len(gateway(graceful).frames["P"])
+    return len(gateway(graceful).frames["P"])
+
+
+def test_leave_grace_rejoin_within_it_sends_no_member_frames(
+    graceful: Stack, timers: FakeTimers, clock: FrozenClock
+) -> None:
+    # GIVEN Jim and Pam on a presence channel, leave grace 3 s
+    seen = jim_and_pam_on_the_room(graceful)
     # WHEN Jim's connection ends and he reconnects 2 s later with a new connection
     graceful.app.connections.close("J1")
     assert [m["uid"] for m in graceful.app.channels.info("presence.room")["members"]] == [
@@ -218,11 +223,7 @@ def test_leave_grace_rejoin_within_it_sends_no_member_frames(
 def test_leave_grace_rejoin_with_new_umd_is_an_update(
     graceful: Stack, timers: FakeTimers, clock: FrozenClock
 ) -> None:
-    jim = open_connection(graceful, "J1", ROOM, uid="jim", umd={"v": 1})
-    pam = open_connection(graceful, "P", ROOM, uid="pam")
-    subscribe(jim, "presence.room", graceful)
-    subscribe(pam, "presence.room", graceful)
-    seen = len(gateway(graceful).frames["P"])
+    seen = jim_and_pam_on_the_room(graceful)
     graceful.app.connections.close("J1")
     clock.advance(1)
     subscribe(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aiohttp import web
 
-from tools.local.schedules import fire_time
+from tools.local.schedules import fire_time, schedule_details, schedule_summaries
 
 if TYPE_CHECKING:
     from tools.local.server import LocalStack
@@ -59,13 +59,7 @@ def channel_items(region: str, table_name: str, channel: str) -> list[dict[str, 
 
 def pending_schedules(region: str) -> list[dict[str, Any]]:
     scheduler = boto3.client("scheduler", region_name=region)
-    found = []
-    for page in scheduler.get_paginator("list_schedules").paginate():
-        for summary in page.get("Schedules") or []:
-            details = scheduler.get_schedule(
-                Name=summary["Name"], GroupName=summary.get("GroupName") or "default"
-            )
-            found.append(_schedule_view(details))
+    found = [_schedule_view(schedule_details(scheduler, s)) for s in schedule_summaries(scheduler)]
     return sorted(found, key=lambda s: s["firesAt"] or "")
 
 

@@ -25,6 +25,20 @@ _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 Dispatch = Callable[[str, Any], None]
 
 
+def schedule_summaries(scheduler: Any) -> list[dict[str, Any]]:
+    """Every schedule of every group (`ListSchedules`, all pages)."""
+    pages = scheduler.get_paginator("list_schedules").paginate()
+    return [s for page in pages for s in page.get("Schedules") or []]
+
+
+def schedule_details(scheduler: Any, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """`GetSchedule` of a listed schedule (its expression, target and input)."""
+    details: dict[str, Any] = scheduler.get_schedule(
+        Name=summary["Name"], GroupName=summary.get("GroupName") or "default"
+    )
+    return details
+
+
 def fire_time(expression: str, timezone: str | None) -> datetime | None:
     """The UTC instant of an `at(yyyy-mm-ddThh:mm:ss)` expression; None for anything else."""
     match = _AT.match(expression.strip())
@@ -72,13 +86,10 @@ class SchedulePlayer:
         return found
 
     def _summaries(self) -> list[dict[str, Any]]:
-        pages = self.scheduler.get_paginator("list_schedules").paginate()
-        return [s for page in pages for s in page.get("Schedules") or []]
+        return schedule_summaries(self.scheduler)
 
     def _get(self, summary: dict[str, Any], key: tuple[str, str]) -> dict[str, Any]:
-        details: dict[str, Any] = self.scheduler.get_schedule(
-            Name=summary["Name"], GroupName=summary.get("GroupName") or "default"
-        )
+        details = schedule_details(self.scheduler, summary)
         self._details[key] = details
         return details
 

@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 
 from tools.local.naming import TABLE_TYPES, physical_name
+from tools.local.schedules import schedule_details, schedule_summaries
 from tools.local.template import REPO_ROOT, LocalTemplate
 
 log = logging.getLogger("tools.local")
@@ -125,12 +126,9 @@ def snapshot(template: LocalTemplate) -> dict[str, Any]:
         tables[logical_id] = [item for page in pages for item in page.get("Items") or []]
     scheduler = boto3.client("scheduler", region_name=region)
     schedules = []
-    for page in scheduler.get_paginator("list_schedules").paginate():
-        for summary in page.get("Schedules") or []:
-            details = scheduler.get_schedule(
-                Name=summary["Name"], GroupName=summary.get("GroupName") or "default"
-            )
-            schedules.append({k: details[k] for k in _SCHEDULE_FIELDS if k in details})
+    for summary in schedule_summaries(scheduler):
+        details = schedule_details(scheduler, summary)
+        schedules.append({k: details[k] for k in _SCHEDULE_FIELDS if k in details})
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -42,16 +42,14 @@ class OrderedJoin:
     def after_put(self, sub: Subscription, now: float, *, record: bool) -> int | None:
         """Count the subscription and claim its connection; the channel's new count (None
         when the subscription is not counted). Any failure undoes the put (and the count)."""
-        counted = False
-        try:
-            total = None
-            if not sub.omit_from_count:
+        total = None
+        if not sub.omit_from_count:
+            try:
                 total = self._meta.add_subscriptions(sub.channel, 1)
-                counted = True
-            self._claim(sub.connection_id, sub.channel if record else None, now)
-        except BaseException:
-            self.undo(sub, counted=counted)
-            raise
+            except BaseException:
+                self.undo(sub, counted=False)
+                raise
+        self._claim_or_undo(sub, now, record=record, counted=total is not None)
         return total
 
     def count_first(
@@ -73,12 +71,15 @@ class OrderedJoin:
         except BaseException:
             self._meta.add_subscriptions(sub.channel, -1)
             raise
+        self._claim_or_undo(sub, now, record=record, counted=True)
+        return total
+
+    def _claim_or_undo(self, sub: Subscription, now: float, *, record: bool, counted: bool) -> None:
         try:
             self._claim(sub.connection_id, sub.channel if record else None, now)
         except BaseException:
-            self.undo(sub, counted=True)
+            self.undo(sub, counted=counted)
             raise
-        return total
 
     def undo(self, sub: Subscription, *, counted: bool) -> None:
         """Remove the subscription just put. Only the delete that finds it takes the count
